@@ -1,0 +1,123 @@
+"""The ``vis3d`` command: the window by default, and subcommands.
+
+Every subcommand's work lives in its own module, imported only when that command
+runs, so ``vis3d --help`` stays fast and needs neither Qt nor OpenGL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vis3d import __version__
+from vis3d.errors import Vis3dError
+
+EPILOG = "Run 'vis3d COMMAND --help' for a command's options. Without a command, opens the window."
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, metavar="NAME|PATH",
+                   help="bundled model name (mnist_cnn, lenet5) or a .safetensors/.pt file "
+                        "(default: mnist_cnn)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vis3d", epilog=EPILOG,
+        description="A live 3D node-link view of a CNN trained on MNIST.")
+    parser.add_argument("--version", action="version", version=f"vis3d {__version__}")
+    _add_model(parser)
+    parser.add_argument("--camera", metavar="INDEX|FILE", default=None,
+                        help="start with the webcam of this index, or a video file (loops)")
+    parser.add_argument("--input", metavar="IMAGE", default=None,
+                        help="start by showing this image file instead of an empty pad")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model on MNIST (CPU) and write weights + model card",
+                       description="Train a bundled architecture on the MNIST IDX files in a "
+                                   "directory, evaluate it on the test set and write "
+                                   "weights (.safetensors) with a JSON model card beside them.")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="directory with the four MNIST IDX files, gzipped or not "
+                        "(default: $VIS3D_MNIST or ~/.cache/vis3d/mnist)")
+    p.add_argument("--arch", choices=("mnist_cnn", "lenet5"), default="mnist_cnn")
+    p.add_argument("--epochs", type=int, default=None, help="default: 40")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", metavar="FILE", default=None,
+                   help="weights file to write (default: ARCH.safetensors here)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+
+    p = sub.add_parser("data", help="MNIST data: download the official files",
+                       description="Manage the MNIST files that training and accuracy tests read.")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    d = dsub.add_parser("download", help="download and verify the four MNIST files",
+                        description="Fetch the four official MNIST files (checksums verified).")
+    d.add_argument("dir", nargs="?", default=None, help="target directory (default: the data "
+                   "directory used by 'vis3d train')")
+    dsub.add_parser("path", help="print the default data directory")
+
+    p = sub.add_parser("predict", help="classify image files, directories or videos",
+                       description="Run images, every image of a directory (sorted), or every "
+                                   "frame of a video through the same preprocessing and model "
+                                   "as the window; one result per image or frame.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--source", choices=("auto", "pad", "camera", "raw"), default="auto",
+                   help="preprocessing: pad (strokes on a plain canvas), camera (a photo of ink "
+                        "on paper), raw (a 28x28 image as it is), auto (decide per image)")
+    _add_model(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = sub.add_parser("snapshot", help="render the 3D scene to a PNG without a window",
+                       description="Render the scene offscreen, as the window shows it.")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--input", metavar="IMAGE", default=None, help="input image (default: a sample digit)")
+    _add_model(p)
+    p.add_argument("--size", default="1280x800", metavar="WxH")
+    p.add_argument("--azimuth", type=float, default=None, metavar="DEG")
+    p.add_argument("--elevation", type=float, default=None, metavar="DEG")
+    p.add_argument("--hover", default=None, metavar="LAYER:INDEX",
+                   help="draw the incoming edges of this node (layer name or position, "
+                        "0 = input; flat node index within the layer)")
+    p.add_argument("--normalise", choices=("layer", "global"), default="layer")
+
+    p = sub.add_parser("bench", help="measure speed; prints JSON",
+                       description="Offscreen benchmarks at 1280x800 (medians).")
+    _add_model(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+    p.add_argument("--scale", action="store_true",
+                   help="frame time for synthetic scenes of 10k..1M nodes instead")
+    p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "train":
+        from vis3d.commands import cmd_train
+        return cmd_train(args)
+    if cmd == "data":
+        from vis3d.commands import cmd_data
+        return cmd_data(args)
+    if cmd == "predict":
+        from vis3d.predict import main as predict_main
+        return predict_main(args)
+    if cmd == "snapshot":
+        from vis3d.snapshot import main as snapshot_main
+        return snapshot_main(args)
+    if cmd == "bench":
+        from vis3d.bench import main as bench_main
+        return bench_main(args)
+    from vis3d.app import main as app_main
+    return app_main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_run(args) or 0)
+    except Vis3dError as exc:
+        print(f"vis3d: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vis3d: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""VisPy visuals and the scene: thin layers over the numpy core."""

@@ -1,0 +1,151 @@
+"""The activation probe: one no-grad forward that keeps every layer's output.
+
+Works on any ``nn.Module``: an ``nn.Sequential`` is stepped through layer by layer
+(no hook overhead); any other module is traced once with forward hooks on its leaf
+modules. The layer sequence is also exposed as a networkx DiGraph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import nn
+
+# Modules that only reshape, normalise or are identities at inference: not shown as layers.
+PASSTHROUGH = (nn.Flatten, nn.Dropout, nn.Dropout2d, nn.Identity)
+KINDS = (
+    (nn.Conv2d, "conv"),
+    (nn.ReLU, "relu"), (nn.LeakyReLU, "relu"), (nn.Tanh, "relu"), (nn.Sigmoid, "relu"),
+    (nn.MaxPool2d, "pool"), (nn.AvgPool2d, "pool"),
+    (nn.Linear, "linear"),
+    (nn.Softmax, "softmax"), (nn.LogSoftmax, "softmax"),
+)
+
+
+def kind_of(module: nn.Module) -> str | None:
+    """'conv', 'relu', 'pool', 'linear', 'softmax'; None for pass-through; else 'other:<Type>'."""
+    if isinstance(module, PASSTHROUGH) or getattr(module, "passthrough", False):
+        return None
+    if type(module).__name__ == "Standardize":
+        return None
+    for cls, kind in KINDS:
+        if isinstance(module, cls):
+            return kind
+    return f"other:{type(module).__name__}"
+
+
+@dataclass
+class LayerOutput:
+    name: str
+    kind: str
+    shape: tuple
+    values: np.ndarray  # float32, shape ``shape`` (no batch axis)
+
+
+@dataclass
+class Activations:
+    input: np.ndarray           # (28, 28) float32, 0..1
+    layers: list[LayerOutput]   # in data-flow order
+    probs: np.ndarray           # (10,) float32
+    prediction: int
+
+    def __getitem__(self, name: str) -> LayerOutput:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+
+class Probe:
+    """Run a CNN on one 28x28 image and capture every layer's output."""
+
+    def __init__(self, model: nn.Module):
+        self.model = model.eval()
+        self._modules = dict(model.named_modules())
+        self._sequential = isinstance(model, nn.Sequential) and all(
+            len(list(m.children())) == 0 for m in model)
+        self._order: list[tuple[str, str]] = []   # (name, kind) of shown layers
+        self._captured: list[torch.Tensor] = []
+        self._hooks = []
+        if not self._sequential:
+            for name, module in model.named_modules():
+                if len(list(module.children())) == 0 and kind_of(module) is not None:
+                    self._hooks.append(module.register_forward_hook(self._make_hook(name)))
+        self._params: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
+        first = self.run(np.zeros((28, 28), np.float32))
+        self.graph = self._build_graph(first)
+
+    # --- forward ---------------------------------------------------------------------
+    def _make_hook(self, name):
+        def hook(_module, _inputs, output):
+            self._captured.append((name, output))
+        return hook
+
+    @torch.no_grad()
+    def run(self, image: np.ndarray) -> Activations:
+        """One forward pass on a (28, 28) float image in 0..1 (ink bright)."""
+        image = np.ascontiguousarray(image, dtype=np.float32)
+        if image.shape != (28, 28):
+            raise ValueError(f"probe input must be 28x28, got {image.shape}")
+        x = torch.from_numpy(image).view(1, 1, 28, 28)
+        captured = []
+        if self._sequential:
+            for name, module in self.model.named_children():
+                x = module(x)
+                kind = kind_of(module)
+                if kind is not None:
+                    captured.append((name, kind, x))
+        else:
+            self._captured = []
+            x = self.model(x)
+            captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
+        layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out[0].numpy())
+                  for name, kind, out in captured]
+        last = layers[-1]
+        if last.kind == "softmax":
+            probs = np.exp(last.values) if isinstance(self._modules[last.name], nn.LogSoftmax) \
+                else last.values
+        else:
+            z = last.values.reshape(-1).astype(np.float64)
+            probs = np.exp(z - z.max())
+            probs = (probs / probs.sum()).astype(np.float32)
+        probs = np.asarray(probs, np.float32).reshape(-1)
+        return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()))
+
+    # --- structure -------------------------------------------------------------------
+    def _build_graph(self, acts: Activations) -> nx.DiGraph:
+        g = nx.DiGraph()
+        g.add_node("input", kind="input", shape=(1, 28, 28), index=0)
+        prev = "input"
+        for i, layer in enumerate(acts.layers, start=1):
+            g.add_node(layer.name, kind=layer.kind, shape=layer.shape, index=i,
+                       module=type(self._modules[layer.name]).__name__)
+            g.add_edge(prev, layer.name)
+            prev = layer.name
+        return g
+
+    def layer_names(self) -> list[str]:
+        return list(nx.topological_sort(self.graph))
+
+    def module(self, name: str) -> nn.Module:
+        return self._modules[name]
+
+    def params(self, name: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(weight, bias) of a layer as float32 numpy arrays (None where absent)."""
+        if name not in self._params:
+            module = self._modules[name]
+            w = getattr(module, "weight", None)
+            b = getattr(module, "bias", None)
+            self._params[name] = (
+                None if w is None else w.detach().float().numpy().copy(),
+                None if b is None else b.detach().float().numpy().copy(),
+            )
+        return self._params[name]
+
+    def close(self) -> None:
+        for h in self._hooks:
+            h.remove()
+        self._hooks.clear()

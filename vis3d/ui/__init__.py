@@ -1,0 +1,1 @@
+"""Qt widgets: the window, the draw pad, the panels."""
