@@ -51,6 +51,7 @@ class Activations:
     layers: list[LayerOutput]   # in data-flow order
     probs: np.ndarray           # (10,) float32
     prediction: int
+    fed_input: np.ndarray | None = None  # what the first layer received (after normalisation)
 
     def __getitem__(self, name: str) -> LayerOutput:
         for layer in self.layers:
@@ -70,15 +71,21 @@ class Probe:
         self._order: list[tuple[str, str]] = []   # (name, kind) of shown layers
         self._captured: list[torch.Tensor] = []
         self._hooks = []
+        self._fed: torch.Tensor | None = None
         if not self._sequential:
             for name, module in model.named_modules():
                 if len(list(module.children())) == 0 and kind_of(module) is not None:
+                    if not self._hooks:
+                        self._hooks.append(module.register_forward_pre_hook(self._pre_hook))
                     self._hooks.append(module.register_forward_hook(self._make_hook(name)))
         self._params: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
         first = self.run(np.zeros((28, 28), np.float32))
         self.graph = self._build_graph(first)
 
     # --- forward ---------------------------------------------------------------------
+    def _pre_hook(self, _module, inputs):
+        self._fed = inputs[0]
+
     def _make_hook(self, name):
         def hook(_module, _inputs, output):
             self._captured.append((name, output))
@@ -92,16 +99,20 @@ class Probe:
             raise ValueError(f"probe input must be 28x28, got {image.shape}")
         x = torch.from_numpy(image).view(1, 1, 28, 28)
         captured = []
+        fed = None
         if self._sequential:
             for name, module in self.model.named_children():
-                x = module(x)
                 kind = kind_of(module)
+                if kind is not None and fed is None:
+                    fed = x
+                x = module(x)
                 if kind is not None:
                     captured.append((name, kind, x))
         else:
             self._captured = []
             x = self.model(x)
             captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
+            fed = self._fed
         layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out[0].numpy())
                   for name, kind, out in captured]
         last = layers[-1]
@@ -113,7 +124,9 @@ class Probe:
             probs = np.exp(z - z.max())
             probs = (probs / probs.sum()).astype(np.float32)
         probs = np.asarray(probs, np.float32).reshape(-1)
-        return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()))
+        fed_np = None if fed is None else fed[0].reshape(-1, 28, 28).numpy()
+        return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()),
+                           fed_input=fed_np)
 
     # --- structure -------------------------------------------------------------------
     def _build_graph(self, acts: Activations) -> nx.DiGraph:

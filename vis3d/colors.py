@@ -1,0 +1,95 @@
+"""Colour tables and activation normalisation (pure numpy).
+
+Activations become one float in 0..1 per node; the GPU maps that float through a
+256-entry colour table. Normalisation is per slab (each layer's own min..max, as
+Harley's page did) or global (one min..max over all hidden layers). The input image
+and the output probabilities keep their natural 0..1 range in both modes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Control points (position, r, g, b): dim but visible at 0 on a dark background.
+_MAPS = {
+    "ember": [(0.0, .16, .18, .26), (0.2, .20, .28, .55), (0.45, .15, .62, .75),
+              (0.7, .96, .74, .22), (0.88, 1.0, .45, .18), (1.0, 1.0, .97, .85)],
+    "viridis": [(0.0, .27, .00, .33), (0.25, .23, .32, .55), (0.5, .13, .57, .55),
+                (0.75, .37, .79, .38), (1.0, .99, .91, .14)],
+    "ice": [(0.0, .12, .14, .20), (0.5, .25, .55, .90), (1.0, .92, .98, 1.0)],
+    "gray": [(0.0, .18, .18, .18), (1.0, 1.0, 1.0, 1.0)],
+}
+COLORMAPS = tuple(_MAPS)
+DEFAULT_COLORMAP = "ember"
+
+# Edges: diverging by sign of the weight.
+POSITIVE = np.array([1.0, 0.62, 0.18], np.float32)
+NEGATIVE = np.array([0.25, 0.62, 1.0], np.float32)
+
+
+def lut(name: str = DEFAULT_COLORMAP, n: int = 256) -> np.ndarray:
+    """(n, 4) float32 RGBA colour table."""
+    if name not in _MAPS:
+        raise KeyError(f"unknown colormap '{name}' (known: {', '.join(_MAPS)})")
+    pts = np.array(_MAPS[name], np.float64)
+    t = np.linspace(0, 1, n)
+    rgb = np.stack([np.interp(t, pts[:, 0], pts[:, k]) for k in (1, 2, 3)], 1)
+    return np.concatenate([rgb, np.ones((n, 1))], 1).astype(np.float32)
+
+
+def map_colors(values01: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """CPU lookup (for baselines and 2D panels): (N,) 0..1 -> (N, 4)."""
+    idx = np.clip((values01 * (len(table) - 1) + 0.5).astype(np.int32), 0, len(table) - 1)
+    return table[idx]
+
+
+class Normaliser:
+    """Turns one probe result into the per-node 0..1 buffer, reusing its arrays.
+
+    ``ranges`` holds the (lo, hi) used for each slab on the last call (for the colour bar).
+    """
+
+    def __init__(self, layout, mode: str = "layer"):
+        self.layout = layout
+        self.mode = mode
+        self.raw = np.zeros(layout.count, np.float32)
+        self.out = np.zeros(layout.count, np.float32)
+        self.ranges = [(0.0, 1.0)] * len(layout.slabs)
+        self._fixed = [s.kind in ("input", "output") for s in layout.slabs]
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in ("layer", "global"):
+            raise ValueError(f"normalisation must be 'layer' or 'global', not {mode!r}")
+        self.mode = mode
+
+    def gather(self, acts) -> np.ndarray:
+        """Copy every slab's values into the flat raw buffer (node order)."""
+        by_name = {layer.name: layer.values for layer in acts.layers}
+        by_name["input"] = acts.input
+        for s in self.layout.slabs:
+            values = acts.probs if s.kind == "output" else by_name[s.value_layer]
+            self.raw[s.offset:s.offset + s.count] = values.reshape(-1)
+        return self.raw
+
+    def __call__(self, acts) -> np.ndarray:
+        raw = self.gather(acts)
+        out = self.out
+        slabs = self.layout.slabs
+        if self.mode == "global":
+            hidden = [s for s, fixed in zip(slabs, self._fixed) if not fixed]
+            lo = min((float(raw[s.offset:s.offset + s.count].min()) for s in hidden), default=0.0)
+            hi = max((float(raw[s.offset:s.offset + s.count].max()) for s in hidden), default=1.0)
+        for k, s in enumerate(slabs):
+            seg = raw[s.offset:s.offset + s.count]
+            if self._fixed[k]:
+                a, b = 0.0, 1.0
+            elif self.mode == "layer":
+                a, b = float(seg.min()), float(seg.max())
+            else:
+                a, b = lo, hi
+            self.ranges[k] = (a, b)
+            dst = out[s.offset:s.offset + s.count]
+            np.subtract(seg, a, out=dst)
+            dst *= 1.0 / (b - a) if b > a else 0.0
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
