@@ -1,0 +1,95 @@
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from vis3d import colors, layout, weights
+from vis3d.errors import Vis3dError
+from vis3d.probe import Probe
+from vis3d.state import NetworkState
+
+
+@pytest.fixture(scope="module", params=["mnist_cnn", "lenet5"])
+def state(request):
+    return NetworkState(weights.load(request.param))
+
+
+def test_node_counts():
+    counts = {n: NetworkState(weights.load(n)).layout.count for n in ("mnist_cnn", "lenet5")}
+    assert counts["mnist_cnn"] == 34778
+    assert 8700 <= counts["lenet5"] <= 9000
+
+
+def test_slabs_fold_activations_and_end_in_output(state):
+    slabs = state.layout.slabs
+    assert slabs[0].kind == "input" and slabs[0].count == 784
+    assert slabs[-1].kind == "output" and slabs[-1].count == 10 and slabs[-1].grid == (1, 10)
+    assert all(s.kind != "relu" for s in slabs)
+    assert slabs[1].folded == ["relu1"] and slabs[1].value_layer == "relu1"
+    xs = [s.x for s in slabs]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)  # stacked along x, input first
+
+
+def test_nothing_overlaps(state):
+    L = state.layout
+    for s in L.slabs:
+        pts = L.positions[s.offset:s.offset + s.count]
+        # Within a slab, nodes on a grid: the nearest distinct node is >= the node diameter.
+        yz = pts[:, 1:]
+        d = np.abs(yz[:, None, :] - yz[None, :, :]).max(-1) if len(yz) <= 800 else None
+        if d is not None:
+            np.fill_diagonal(d, np.inf)
+            assert d.min() >= L.sizes[s.offset] * 0.99
+        np.testing.assert_allclose(pts[:, 0], s.x, atol=1e-3)
+    # Slabs are further apart along x than a node is wide.
+    assert np.diff([s.x for s in L.slabs]).min() > L.sizes.max()
+
+
+def test_channels_tile_near_square():
+    L = NetworkState(weights.load("mnist_cnn")).layout
+    assert L.slab("conv1").grid == (4, 4) and L.slab("conv2").grid == (6, 6)
+    assert layout.near_square(10) == (3, 4)
+
+
+def test_locate_and_slab_lookup(state):
+    L = state.layout
+    s = L.slab("conv1")
+    assert L.slab(1) is s and L.slab("relu1") is s and L.slab("output") is L.slabs[-1]
+    slab, local = L.locate(s.offset + 5)
+    assert slab is s and local == 5
+    with pytest.raises(Vis3dError, match="no layer 'nope'"):
+        L.slab("nope")
+
+
+def test_unknown_layer_is_named():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(2 * 26 * 26, 10))
+    with pytest.raises(Vis3dError, match=r"layer '1' \(BatchNorm2d\)"):
+        layout.compute(Probe(model.eval()).graph)
+
+
+def test_layer_normalisation_vs_global(state, mnist_test):
+    state.set_input(mnist_test.images[3] / 255.0)
+    v = state.values
+    for s in state.layout.slabs[1:-1]:
+        seg = v[s.offset:s.offset + s.count]
+        assert seg.max() == pytest.approx(1.0) and seg.min() >= 0
+    np.testing.assert_allclose(v[-10:], state.acts.probs, atol=1e-6)
+    state.set_mode("global")
+    maxima = [state.values[s.offset:s.offset + s.count].max() for s in state.layout.slabs[1:-1]]
+    assert max(maxima) == pytest.approx(1.0) and min(maxima) < 0.99
+    state.set_mode("layer")
+
+
+def test_two_inputs_give_different_values(state, mnist_test):
+    state.set_input(mnist_test.images[0] / 255.0)
+    a = state.values.copy()
+    state.set_input(mnist_test.images[1] / 255.0)
+    assert np.abs(state.values - a).mean() > 0.01
+
+
+def test_lut_shape_and_order():
+    t = colors.lut()
+    assert t.shape == (256, 4) and np.all(t[:, 3] == 1)
+    lum = t[:, :3] @ np.array([0.3, 0.59, 0.11])
+    assert lum[-1] > lum[0] * 3
