@@ -1,0 +1,88 @@
+"""Small images for the panels (pure numpy): tiled maps, diverging colours, receptive fields."""
+
+from __future__ import annotations
+
+import numpy as np
+from torch import nn
+
+from vis3d.colors import NEGATIVE, POSITIVE
+from vis3d.layout import near_square
+
+BACK = np.array([0.09, 0.10, 0.14], np.float32)
+
+
+def tile(maps: np.ndarray, gap: int = 1) -> np.ndarray:
+    """(C, H, W) -> one 2D array of near-square tiles, NaN in the gaps."""
+    maps = np.asarray(maps, np.float32)
+    if maps.ndim == 2:
+        maps = maps[None]
+    c, h, w = maps.shape
+    rows, cols = near_square(c)
+    out = np.full((rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap), np.nan, np.float32)
+    for k in range(c):
+        r, q = divmod(k, cols)
+        out[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = maps[k]
+    return out
+
+
+def diverging_rgb(values: np.ndarray) -> np.ndarray:
+    """Signed values -> RGB uint8: orange positive, blue negative, dark at zero; NaN = gap."""
+    v = np.asarray(values, np.float32)
+    top = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 0.0
+    t = np.nan_to_num(v / top if top > 0 else v * 0)
+    mag = np.abs(t)[..., None]
+    col = np.where((t >= 0)[..., None], POSITIVE, NEGATIVE)
+    rgb = BACK * (1 - mag) + col * mag
+    rgb[np.isnan(v)] = (0.03, 0.03, 0.05)
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+def weight_image(state, node: int) -> tuple[np.ndarray, str] | None:
+    """The pinned node's weights as an image: conv kernel over its input channels, or an
+    FC weight row laid out like the layer before it. None for input/pool nodes."""
+    slab, local = state.layout.locate(node)
+    if slab.index == 0:
+        return None
+    module = state.probe.module(slab.name)
+    w, _ = state.probe.params(slab.name)
+    prev = state.layout.slabs[slab.index - 1]
+    if isinstance(module, nn.Conv2d):
+        c = slab.unravel(local)[0]
+        return diverging_rgb(tile(w[c])), f"kernel of channel {c}: {w.shape[1]}x{w.shape[2]}x{w.shape[3]}"
+    if isinstance(module, nn.Linear):
+        row = w[local if slab.kind != "output" else local]
+        if prev.is_map and row.size == prev.count:
+            img = tile(row.reshape(prev.shape))
+        else:
+            rows, cols = near_square(row.size)
+            img = np.full(rows * cols, np.nan, np.float32)
+            img[:row.size] = row
+            img = img.reshape(rows, cols)
+        return diverging_rgb(img), f"weights from {prev.name} ({row.size})"
+    return None
+
+
+def receptive_field(state, node: int) -> tuple[int, int, int, int]:
+    """(row0, row1, col0, col1), inclusive, of the input pixels that can reach ``node``."""
+    L = state.layout
+    slab, local = L.locate(node)
+    if slab.index == 0:
+        _, r, c = slab.unravel(local)
+        return r, r, c, c
+    if not slab.is_map:
+        return 0, 27, 0, 27
+    _, r, c = slab.unravel(local)
+    r0 = r1 = r
+    c0 = c1 = c
+    for s in reversed(L.slabs[1:slab.index + 1]):
+        m = state.probe.module(s.name)
+        if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            return 0, 27, 0, 27
+        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * 2
+        st = m.stride if isinstance(m.stride, tuple) else (m.stride or k[0],) * 2
+        p = m.padding if isinstance(m.padding, tuple) else (m.padding,) * 2
+        d = getattr(m, "dilation", 1)
+        d = d if isinstance(d, tuple) else (d, d)
+        r0, r1 = r0 * st[0] - p[0], r1 * st[0] - p[0] + (k[0] - 1) * d[0]
+        c0, c1 = c0 * st[1] - p[1], c1 * st[1] - p[1] + (k[1] - 1) * d[1]
+    return max(r0, 0), min(r1, 27), max(c0, 0), min(c1, 27)

@@ -1,0 +1,210 @@
+"""Side panels: prediction bars, small image views, colour bar, pinned-node details."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt5.QtCore import QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+ACCENT = QColor("#ffb347")
+TEXT = QColor("#d7deec")
+DIM = QColor("#7d879c")
+
+
+def to_qimage(img: np.ndarray) -> QImage:
+    """uint8 (H, W) gray or (H, W, 3) RGB, or float 0..1 gray -> a QImage that owns its data."""
+    a = np.asarray(img)
+    if a.dtype != np.uint8:
+        a = (np.clip(np.nan_to_num(a), 0, 1) * 255).astype(np.uint8)
+    a = np.ascontiguousarray(a)
+    h, w = a.shape[:2]
+    if a.ndim == 2:
+        return QImage(a.data, w, h, w, QImage.Format_Grayscale8).copy()
+    return QImage(a.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+class PredictionPanel(QWidget):
+    """The top guess, large, and ten probability bars."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.probs = np.zeros(10, np.float32)
+        self.digit: int | None = None
+        self.note = "draw a digit"
+        self.setMinimumSize(220, 170)
+
+    def set_prediction(self, probs, digit: int | None, note: str = "") -> None:
+        self.probs = np.zeros(10, np.float32) if probs is None else np.asarray(probs, np.float32)
+        self.digit, self.note = digit, note
+        self.update()
+
+    def paintEvent(self, _event):
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        w, h = self.width(), self.height()
+        big = QFont(self.font())
+        big.setPointSize(34)
+        big.setBold(True)
+        p.setFont(big)
+        p.setPen(ACCENT if self.digit is not None else DIM)
+        p.drawText(QRectF(0, 0, 80, 64), Qt.AlignCenter, "–" if self.digit is None else str(self.digit))
+        small = QFont(self.font())
+        small.setPointSize(9)
+        p.setFont(small)
+        p.setPen(TEXT)
+        conf = f"{100 * self.probs[self.digit]:.1f}%" if self.digit is not None else ""
+        p.drawText(QRectF(84, 8, w - 88, 24), Qt.AlignLeft | Qt.AlignVCenter, conf)
+        p.setPen(DIM)
+        p.drawText(QRectF(84, 32, w - 88, 24), Qt.AlignLeft | Qt.AlignVCenter, self.note)
+        top, bottom = 74, h - 18
+        bw = (w - 16) / 10
+        for k in range(10):
+            x = 8 + k * bw
+            full = bottom - top
+            p.fillRect(QRectF(x + 3, top, bw - 6, full), QColor("#1c2130"))
+            v = float(self.probs[k]) if k < len(self.probs) else 0.0
+            col = ACCENT if k == self.digit else QColor("#5b8fd9")
+            p.fillRect(QRectF(x + 3, bottom - full * v, bw - 6, full * v), col)
+            p.setPen(TEXT)
+            p.drawText(QRectF(x, bottom + 1, bw, 16), Qt.AlignCenter, str(k))
+        p.end()
+
+
+class ImageView(QWidget):
+    """A small image scaled without smoothing, with an optional highlighted rectangle."""
+
+    def __init__(self, title: str = "", parent=None, min_size: int = 112):
+        super().__init__(parent)
+        self.title = title
+        self.image: QImage | None = None
+        self.box = None  # (row0, row1, col0, col1) in image pixels, inclusive
+        self.caption = ""
+        self.setMinimumSize(min_size, min_size + 16)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+
+    def set_image(self, img: np.ndarray | None, box=None, caption: str = "") -> None:
+        self.image = None if img is None else to_qimage(img)
+        self.box, self.caption = box, caption
+        self.update()
+
+    def paintEvent(self, _event):
+        p = QPainter(self)
+        p.setPen(DIM)
+        p.drawText(QRectF(0, 0, self.width(), 14), Qt.AlignLeft, self.title)
+        area = QRectF(0, 16, self.width(), self.height() - 16 - (14 if self.caption else 0))
+        p.fillRect(area, QColor("#0b0d12"))
+        if self.image is not None and not self.image.isNull():
+            iw, ih = self.image.width(), self.image.height()
+            s = min(area.width() / iw, area.height() / ih)
+            target = QRectF(area.x() + (area.width() - iw * s) / 2, area.y() + (area.height() - ih * s) / 2,
+                            iw * s, ih * s)
+            p.drawImage(target, self.image)
+            if self.box is not None:
+                r0, r1, c0, c1 = self.box
+                p.setPen(QPen(ACCENT, 2))
+                p.drawRect(QRectF(target.x() + c0 * s, target.y() + r0 * s,
+                                  (c1 - c0 + 1) * s, (r1 - r0 + 1) * s))
+        if self.caption:
+            p.setPen(DIM)
+            p.drawText(QRectF(0, self.height() - 14, self.width(), 14), Qt.AlignLeft, self.caption)
+        p.end()
+
+
+class ColorBar(QWidget):
+    """The colour table with what its ends mean under the current normalisation."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.lut = np.zeros((2, 4), np.float32)
+        self.left, self.right, self.caption = "0", "1", ""
+        self.setMinimumHeight(44)
+
+    def set_mapping(self, lut: np.ndarray, left: str, right: str, caption: str) -> None:
+        self.lut, self.left, self.right, self.caption = lut, left, right, caption
+        self.update()
+
+    def paintEvent(self, _event):
+        p = QPainter(self)
+        w = self.width()
+        grad = QLinearGradient(8, 0, w - 8, 0)
+        n = len(self.lut)
+        for i in range(0, n, max(1, n // 32)):
+            r, g, b = (self.lut[i, :3] * 255).astype(int)
+            grad.setColorAt(i / max(n - 1, 1), QColor(r, g, b))
+        r, g, b = (self.lut[-1, :3] * 255).astype(int)
+        grad.setColorAt(1.0, QColor(r, g, b))
+        p.fillRect(QRectF(8, 2, w - 16, 14), grad)
+        p.setPen(TEXT)
+        p.drawText(QRectF(8, 18, w / 2, 14), Qt.AlignLeft, self.left)
+        p.drawText(QRectF(w / 2, 18, w / 2 - 8, 14), Qt.AlignRight, self.right)
+        p.setPen(DIM)
+        p.drawText(QRectF(8, 30, w - 16, 14), Qt.AlignLeft, self.caption)
+        p.end()
+
+
+class Sparkline(QWidget):
+    """A pinned node's activation over the last seconds."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.t = np.zeros(0)
+        self.v = np.zeros(0)
+        self.span = 10.0
+        self.setMinimumHeight(60)
+
+    def set_series(self, t: np.ndarray, v: np.ndarray, span: float = 10.0) -> None:
+        self.t, self.v, self.span = t, v, span
+        self.update()
+
+    def paintEvent(self, _event):
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        w, h = self.width(), self.height()
+        p.fillRect(0, 0, w, h, QColor("#0b0d12"))
+        if len(self.v):
+            lo, hi = min(0.0, float(self.v.min())), max(float(self.v.max()), 1e-6)
+            xs = (1 + self.t / self.span) * (w - 8) + 4
+            ys = h - 6 - (self.v - lo) / (hi - lo) * (h - 20)
+            p.setPen(QPen(ACCENT, 1.5))
+            for k in range(1, len(xs)):
+                p.drawLine(int(xs[k - 1]), int(ys[k - 1]), int(xs[k]), int(ys[k]))
+            p.setPen(TEXT)
+            p.drawText(QRectF(4, 2, w - 8, 14), Qt.AlignLeft, f"now {self.v[-1]:.3f}   max {hi:.3f}")
+        else:
+            p.setPen(DIM)
+            p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, "no history yet")
+        p.end()
+
+
+class DetailsPanel(QWidget):
+    """What a pinned node is: its receptive field, its weights, its recent activation."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel("Click a node to pin it.")
+        self.title.setWordWrap(True)
+        self.field = ImageView("receptive field on the input")
+        self.weights = ImageView("weights")
+        self.history = Sparkline()
+        lay.addWidget(self.title)
+        lay.addWidget(self.field)
+        lay.addWidget(self.weights)
+        lay.addWidget(QLabel("activation, last 10 s"))
+        lay.addWidget(self.history)
+
+    def show_node(self, title: str, field_img, box, weights) -> None:
+        self.title.setText(title)
+        self.field.set_image(field_img, box)
+        if weights is None:
+            self.weights.set_image(None, caption="(no weights: input or pooling node)")
+        else:
+            self.weights.set_image(weights[0], caption=weights[1])
+
+    def clear(self) -> None:
+        self.title.setText("Click a node to pin it.")
+        self.field.set_image(None)
+        self.weights.set_image(None)
+        self.history.set_series(np.zeros(0), np.zeros(0))
