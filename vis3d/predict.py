@@ -1,0 +1,84 @@
+"""``vis3d predict``: classify image files, directories and videos from the command line.
+
+The same code as the window: :func:`vis3d.preprocess.prepare` then
+``Probe(model).run(prepared.image)``. One result per image or frame on stdout:
+
+  text    ``PATH: DIGIT (P%)``, ``PATH [frame N]: ...``, or ``PATH: no digit (REASON)``
+  --json  ``{"path": str, "frame": int | null, "digit": int | null, "probs": [10 floats] | null}``
+          ``digit`` and ``probs`` are both null when no digit was found (a blank pad, empty
+          paper, a dark frame): there is no distribution to report, and no guess is made.
+
+Unreadable inputs are reported by name on stderr; the rest are still processed and the exit
+status is 1 if any input failed (2 for a bad model, as for every vis3d command).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from vis3d.errors import Vis3dError
+
+
+class Classifier:
+    """Preprocess + probe, as the window runs them each tick."""
+
+    def __init__(self, model: str | None = None):
+        import torch
+
+        from vis3d import probe, weights
+
+        torch.set_num_threads(1)
+        self.loaded = weights.load(model)
+        self.probe = probe.Probe(self.loaded.model)
+
+    def classify(self, image, source: str = "auto"):
+        """-> (Prepared, Activations or None)."""
+        from vis3d import preprocess
+
+        prepared = preprocess.prepare(image, source)
+        acts = self.probe.run(prepared.image) if prepared.found else None
+        return prepared, acts
+
+
+def _label(path: str, frame: int | None) -> str:
+    return path if frame is None else f"{path} [frame {frame}]"
+
+
+def main(args) -> int:
+    import cv2
+
+    from vis3d.imageio import iter_inputs
+
+    cv2.setNumThreads(1)
+    source = getattr(args, "source", "auto") or "auto"
+    as_json = bool(getattr(args, "json", False))
+    clf = Classifier(getattr(args, "model", None))
+    failed = 0
+    out = sys.stdout
+    for item in iter_inputs(args.paths):
+        if item.error is not None:
+            failed += 1
+            print(f"vis3d: {item.error}", file=sys.stderr, flush=True)
+            continue
+        try:
+            prepared, acts = clf.classify(item.image, source)
+        except Vis3dError as exc:  # pragma: no cover - preprocessing reports, it does not raise
+            failed += 1
+            print(f"vis3d: {_label(item.path, item.frame)}: {exc}", file=sys.stderr, flush=True)
+            continue
+        if as_json:
+            record = {"path": item.path, "frame": item.frame,
+                      "digit": None if acts is None else acts.prediction,
+                      "probs": None if acts is None else [round(float(p), 6) for p in acts.probs]}
+            out.write(json.dumps(record) + "\n")
+        elif acts is None:
+            out.write(f"{_label(item.path, item.frame)}: no digit ({prepared.reason})\n")
+        else:
+            p = float(acts.probs[acts.prediction])
+            out.write(f"{_label(item.path, item.frame)}: {acts.prediction} ({100 * p:.1f}%)\n")
+        out.flush()
+    if failed:
+        print(f"vis3d: {failed} input(s) could not be read", file=sys.stderr)
+        return 1
+    return 0
