@@ -147,10 +147,34 @@ def prepare_pad(img) -> Prepared:
     if top < 0.999:
         ink = ink * (1.0 / top)
     np.clip(ink, 0.0, 1.0, out=ink)
+    why = _not_strokes(ink)
+    if why:
+        return Prepared(None, "pad", why)
     image = normalise(ink)
     if image is None:
         return Prepared(None, "pad", "blank pad")
     return Prepared(image, "pad", bbox=_bbox(ink > 0.05))
+
+
+def _not_strokes(ink: np.ndarray) -> str:
+    """'' if the ink looks like pen strokes; else why not (a flood of ink, or noise: many
+    scattered specks with no dominant stroke). Limits have wide margins over MNIST's own
+    digits (at most 33% ink, 8 components, the largest >= 35% of the ink)."""
+    x, y, w, h = cv2.boundingRect(np.uint8(ink > 0.05))
+    if max(w, h) < max(4.0, 0.04 * max(ink.shape)):
+        return "only a dot"
+    shrink = 160.0 / max(ink.shape)
+    if shrink < 1.0:   # the test needs no detail; labelling a big canvas is the slow part
+        size = (max(2, int(ink.shape[1] * shrink)), max(2, int(ink.shape[0] * shrink)))
+        ink = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+    solid = np.uint8(ink > 0.5)
+    total = int(np.count_nonzero(solid))
+    if total > 0.45 * solid.size:
+        return "not a drawing (ink everywhere)"
+    n, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8, ltype=cv2.CV_16U)
+    if n - 1 > 12 and stats[1:, cv2.CC_STAT_AREA].max() < 0.3 * total:
+        return "not a drawing (scattered specks)"
+    return ""
 
 
 # --- raw --------------------------------------------------------------------------------
@@ -243,14 +267,20 @@ def _find_sheet(low_bg: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
     _, bright = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    grad = np.sqrt(gx * gx + gy * gy)
+    # cut the bright part along sharp edges, so a lit patch of the room beside the sheet
+    # does not join it; the sheet is the largest piece, grown back over its cut rim
+    core = bright & np.uint8(grad < 0.12) * 255
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
     if n < 2:
         return None
     big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    area = stats[big, cv2.CC_STAT_AREA]
+    sheet = cv2.dilate(np.uint8(labels == big) * 255, np.ones((5, 5), np.uint8)) & bright
+    area = int(np.count_nonzero(sheet))
     if area > 0.97 * bright.size or area < 0.06 * bright.size:
         return None
-    sheet = np.uint8(labels == big) * 255
     contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=cv2.contourArea)
     h, w = sheet.shape
@@ -258,9 +288,6 @@ def _find_sheet(low_bg: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     inner = (pts[:, 0] > 0) & (pts[:, 0] < w - 1) & (pts[:, 1] > 0) & (pts[:, 1] < h - 1)
     if inner.sum() < 8:
         return None
-    gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    grad = np.sqrt(gx * gx + gy * gy)
     edge = float(np.median(grad[pts[inner, 1], pts[inner, 0]]))
     if edge < 0.12:               # a soft shading boundary, not the edge of a sheet
         return None
@@ -275,7 +302,7 @@ def _find_sheet(low_bg: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int):
     """Connected ink components -> (keep mask, reason). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
         return None, "no ink on the paper"
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
@@ -314,8 +341,11 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
                 keep.append(i)
                 x0, y0 = min(x0, bx), min(y0, by)
                 x1, y1 = max(x1, bx + bw), max(y1, by + bh)
-    if areas[keep].sum() > 0.35 * region_area:
+    kept = areas[keep].sum()
+    if kept > 0.35 * region_area:
         return None, "no digit (too much dark area)"
+    if kept < 0.4 * areas[~edge].sum():
+        return None, "no digit (too many marks)"
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255
     return lut[labels], ""
