@@ -1,0 +1,349 @@
+"""The camera source on real MJPG .avi files written here, read through the same code path a
+webcam uses; the camera view widget painted for real (pytest-qt)."""
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from vis3d.camera import CameraSource, parse_camera_spec, probe_devices, to_bgr
+from vis3d.errors import Vis3dError
+
+W, H, N, FPS = 320, 240, 40, 30
+
+
+def frame_number(k: int) -> np.ndarray:
+    """A frame whose number can be read back from its pixels: a bar of width k*8 on top, and
+    the number drawn in."""
+    img = np.full((H, W, 3), 40, np.uint8)
+    img[:16, : 8 * (k + 1)] = 255
+    cv2.putText(img, str(k), (90, 170), cv2.FONT_HERSHEY_SIMPLEX, 3, (230, 230, 230), 6)
+    return img
+
+
+def read_number(frame: np.ndarray) -> int:
+    """Which frame this is: the length of the top bar (MJPG blurs its end a little)."""
+    row = frame[8, :, :].mean(axis=1)
+    return int(round((row > 150).sum() / 8)) - 1
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cam") / "clip.avi"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    assert wr.isOpened()
+    for k in range(N):
+        wr.write(frame_number(k))
+    wr.release()
+    return path
+
+
+def wait_for(cond, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def test_parse_camera_spec():
+    assert parse_camera_spec("0") == 0 and parse_camera_spec(" 2 ") == 2
+    assert parse_camera_spec("clip.avi") == "clip.avi"
+    with pytest.raises(Vis3dError):
+        parse_camera_spec("  ")
+
+
+def test_file_frames_arrive_in_order_and_newest_only(clip):
+    with CameraSource(str(clip)) as cam:
+        assert cam.state == "running"
+        seq0, first = cam.latest()
+        assert first.shape == (H, W, 3) and first.dtype == np.uint8
+        assert read_number(first) == 0
+        seen = []
+        last = seq0
+        t_end = time.monotonic() + 0.5
+        while time.monotonic() < t_end:
+            seq, frame = cam.latest()
+            if seq != last:
+                assert seq > last
+                seen.append(read_number(frame))
+                last = seq
+            time.sleep(0.005)
+        assert len(seen) >= 8                       # ~15 frames in 0.5 s at 30 fps
+        assert seen == sorted(seen)                 # in order, no loop yet
+        # Nobody polls for a while: the frames in between are dropped, not queued.
+        seq_a, _ = cam.latest()
+        time.sleep(0.5)
+        seq_b, frame_b = cam.latest()
+        assert seq_b - seq_a >= 8
+        assert read_number(frame_b) >= seen[-1] + 8     # a recent frame, not the next queued one
+        assert 15 < cam.fps < 45                      # paced at the file's own rate
+        assert "320x240" in cam.message and "clip.avi" in cam.message
+
+
+def test_file_loops(clip):
+    with CameraSource(str(clip), loop=True) as cam:
+        numbers = []
+        last = -1
+        t_end = time.monotonic() + 2.2                # 40 frames at 30 fps = 1.33 s
+        while time.monotonic() < t_end:
+            seq, frame = cam.latest()
+            if seq != last:
+                numbers.append(read_number(frame))
+                last = seq
+            time.sleep(0.005)
+        assert cam.state == "running"
+        drops = [i for i in range(1, len(numbers)) if numbers[i] < numbers[i - 1]]
+        assert drops, "the clip never started again"
+        assert max(numbers) >= N - 3 and numbers[drops[0]] <= 2
+
+
+def test_file_without_loop_ends(clip):
+    cam = CameraSource(str(clip), loop=False)
+    cam.start()
+    assert wait_for(lambda: cam.state == "ended", timeout=4.0)
+    seq, frame = cam.latest()
+    assert seq == N and read_number(frame) == N - 1     # every frame published once, last one kept
+    assert "ended" in cam.message
+    cam.stop()
+    assert cam.state == "stopped"
+
+
+def test_errors_are_clear(tmp_path, clip):
+    with pytest.raises(Vis3dError, match="no camera at index 7"):
+        CameraSource(7).start()
+    with pytest.raises(Vis3dError, match="missing.avi: no such file"):
+        CameraSource(str(tmp_path / "missing.avi")).start()
+    garbage = tmp_path / "garbage.avi"
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    with pytest.raises(Vis3dError, match="garbage.avi"):
+        CameraSource(str(garbage)).start()
+    header_only = tmp_path / "header.avi"
+    header_only.write_bytes(clip.read_bytes()[:3000])
+    with pytest.raises(Vis3dError, match="header.avi"):
+        CameraSource(str(header_only)).start()
+    with pytest.raises(Vis3dError, match="directory"):
+        CameraSource(str(tmp_path)).start()
+
+
+def test_truncated_file_plays_what_it_has_and_loops(tmp_path, clip):
+    cut = tmp_path / "cut.avi"
+    data = clip.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with CameraSource(str(cut)) as cam:
+        assert wait_for(lambda: cam.latest()[0] > 30, timeout=3.0)    # past the cut: looped
+        assert cam.state == "running"
+
+
+def test_stop_joins_quickly(clip):
+    cam = CameraSource(str(clip))
+    cam.start()
+    time.sleep(0.2)
+    t0 = time.perf_counter()
+    cam.stop(timeout=1.0)
+    took = time.perf_counter() - t0
+    assert took < 1.0 and cam.state == "stopped" and not cam.detached
+    assert not any(t.name.startswith("vis3d-camera") and t.is_alive() for t in threading.enumerate())
+    seq, _ = cam.latest()
+    time.sleep(0.1)
+    assert cam.latest()[0] == seq                     # nothing arrives after stop
+
+
+class FlakyDevice:
+    """A real cv2 capture of the clip standing in for a webcam (the one part that cannot exist
+    here): paced like a device, optionally converting frames, and failing after some reads."""
+
+    def __init__(self, path, fail_after=None, convert=None, block=0.0):
+        self.cap = cv2.VideoCapture(str(path))
+        self.fail_after, self.convert, self.block = fail_after, convert, block
+        self.reads = 0
+
+    def read(self):
+        self.reads += 1
+        if self.block:
+            time.sleep(self.block)                    # a driver call that hangs
+        if self.fail_after is not None and self.reads > self.fail_after:
+            return False, None
+        time.sleep(1 / 60)
+        ok, frame = self.cap.read()
+        if not ok:
+            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self.cap.read()
+        return ok, (self.convert(frame) if ok and self.convert else frame)
+
+    def __getattr__(self, name):
+        return getattr(self.cap, name)
+
+
+def test_device_lost_mid_run_retries_and_recovers(clip):
+    opens = []
+
+    def opener(spec):
+        opens.append(time.monotonic())
+        if len(opens) == 1:
+            return FlakyDevice(clip, fail_after=10)   # works, then the cable is pulled
+        if len(opens) == 2:
+            return None                               # still unplugged at the first retry
+        return FlakyDevice(clip)                      # plugged back in
+
+    cam = CameraSource(0, opener=opener, reopen_interval=0.2)
+    cam.start()
+    try:
+        assert cam.state in ("starting", "running")
+        assert wait_for(lambda: cam.state == "running")
+        assert "camera 0" in cam.message
+        assert wait_for(lambda: cam.state == "retrying")
+        assert "retrying" in cam.message
+        seq_lost = cam.latest()[0]
+        assert wait_for(lambda: cam.state == "running" and cam.latest()[0] > seq_lost + 3)
+        assert len(opens) == 3 and cam.reopens == 1
+    finally:
+        cam.stop()
+    assert cam.state == "stopped"
+
+
+def test_device_retry_gives_up_after_retry_for(clip):
+    calls = []
+
+    def opener(spec):
+        calls.append(spec)
+        return FlakyDevice(clip, fail_after=3) if len(calls) == 1 else None
+
+    with CameraSource(1, opener=opener, reopen_interval=0.1, retry_for=0.35) as cam:
+        assert wait_for(lambda: cam.state == "lost")
+        assert "lost" in cam.message and len(calls) >= 3
+
+
+def test_stop_within_timeout_even_when_the_driver_blocks(clip):
+    cam = CameraSource(0, opener=lambda spec: FlakyDevice(clip, block=3.0))
+    cam.start()
+    time.sleep(0.1)                                   # the thread is inside the 3 s read
+    t0 = time.perf_counter()
+    cam.stop(timeout=0.5)
+    assert time.perf_counter() - t0 < 1.0
+    assert cam.state == "stopped" and cam.detached
+
+
+@pytest.mark.parametrize("kind", ["gray", "bgra", "odd", "uint16"])
+def test_odd_frames_arrive_as_bgr_uint8(clip, kind):
+    convert = {
+        "gray": None,                                 # real 1-channel frames from OpenCV itself
+        "bgra": lambda f: cv2.cvtColor(f, cv2.COLOR_BGR2BGRA),
+        "odd": lambda f: f[3:100, 5:166],             # 161x97, a strided view
+        "uint16": lambda f: f.astype(np.uint16) * 257,
+    }[kind]
+
+    def opener(spec):
+        dev = FlakyDevice(clip, convert=convert)
+        if kind == "gray":
+            dev.cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)
+            assert dev.cap.read()[1].ndim == 2        # the backend really gives gray
+        return dev
+
+    with CameraSource(0, opener=opener) as cam:
+        assert wait_for(lambda: cam.latest()[0] >= 3)
+        _, frame = cam.latest()
+        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+        assert frame.flags.c_contiguous
+        expect = (97, 161) if kind == "odd" else (H, W)
+        assert frame.shape[:2] == expect
+        assert frame.max() > 200 and frame.min() < 80   # values kept, not zeroed or saturated
+
+
+def test_to_bgr_conversions():
+    assert to_bgr(None) is None and to_bgr(np.zeros((0, 3), np.uint8)) is None
+    assert to_bgr(np.zeros((4, 4, 2), np.uint8)) is None
+    g = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    out = to_bgr(g)
+    assert out.shape == (3, 4, 3) and (out[..., 1] == g).all()
+    f = to_bgr(np.full((2, 2), np.nan, np.float32))
+    assert f.dtype == np.uint8 and (f == 0).all()
+    assert (to_bgr(np.ones((2, 2, 1), np.float64)) == 255).all()
+
+
+def test_probe_devices_is_quick():
+    t0 = time.perf_counter()
+    found = probe_devices(4)
+    assert isinstance(found, list) and all(isinstance(i, int) for i in found)
+    assert time.perf_counter() - t0 < 5.0
+
+
+# --- the camera view widget -----------------------------------------------------------------
+
+def grab(widget) -> np.ndarray:
+    img = widget.grab().toImage().convertToFormat(4)      # QImage.Format_RGB32
+    ptr = img.constBits()
+    ptr.setsize(img.byteCount())
+    a = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    return a[:, : img.width(), 2::-1].astype(np.int32)  # -> RGB
+
+
+def test_camera_view_paints_frame_guide_overlay_result_and_status(qtbot, clip):
+    from vis3d.ui.camera_view import CameraView, guide_box
+    view = CameraView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_status("no camera")
+    empty = grab(view)
+    assert empty[140:160, 150:250].std() > 5          # the centred 'no camera' text
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:, :, 1] = 90                               # a green picture
+    view.show_frame(frame)
+    view.set_status("")
+    shot = grab(view)
+    # 320x240 fills the 400x300 view exactly (scale 1.25); the picture is green.
+    assert abs(shot[20, 60, 1] - 90) < 8 and shot[20, 60, 0] < 10
+    x0, y0, x1, y1 = guide_box(320, 240)
+    gx = int(x0 * 1.25)                               # the guide box's left edge, in the view
+    column = shot[int(y0 * 1.25) + 20:int(y1 * 1.25) - 20, gx - 1:gx + 2].max(axis=1)
+    assert (column.min(axis=1) > 100).mean() > 0.4    # a dashed white line over the green
+    assert shot[150, 200].max() < 100                 # inside the box: the picture itself
+    # The sheet outline and ink box.
+    view.set_overlay(np.array([[40, 30], [280, 30], [280, 210], [40, 210]], np.float32),
+                     (140, 80, 180, 160))
+    shot = grab(view)
+    assert shot[int(30 * 1.25), 200, 2] > 200         # blue-ish sheet line along the top
+    assert shot[int(120 * 1.25), int(140 * 1.25), 0] > 200   # orange ink box on the left edge
+    # The 28x28 preview in the top-right corner.
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 12:16] = 1.0
+    view.set_result(digit, "")
+    shot = grab(view)
+    corner = shot[8:92, 400 - 92:400 - 8]
+    assert corner.max() > 240 and (corner.max(axis=2) > 200).mean() > 0.05
+    view.set_result(None, "no digit")
+    shot2 = grab(view)
+    assert (np.abs(shot2[8:92, 308:392] - corner).max()) > 100
+    # The status line at the bottom.
+    before = grab(view)
+    view.set_status("camera lost, retrying...")
+    after = grab(view)
+    assert np.abs(after[-20:] - before[-20:]).max() > 60
+    assert np.abs(after[:200] - before[:200]).max() == 0
+
+
+def test_camera_view_follows_a_running_source(qtbot, clip):
+    from vis3d.ui.camera_view import CameraView
+    view = CameraView()
+    qtbot.addWidget(view)
+    view.show()
+    with CameraSource(str(clip)) as cam:
+        last = -1
+
+        def poll():
+            nonlocal last
+            seq, frame = cam.latest()
+            if seq != last:
+                last = seq
+                view.show_frame(frame)
+            return view.frames_shown >= 10
+
+        qtbot.waitUntil(poll, timeout=3000)
+    for bad in (np.zeros((5, 5, 7), np.uint8), np.zeros((4, 4), np.float32)):
+        view.show_frame(bad)                          # ignored, no crash
+    assert view.frames_shown == 10
