@@ -69,7 +69,7 @@ def skeleton_segments(digit28: np.ndarray, up: int = 4) -> np.ndarray:
 
 def pad_drawing(digit28: np.ndarray, rng: np.random.Generator, size: int = PAD,
                 pen: tuple = (8, 25), extent: tuple = (0.35, 0.90),
-                rotate: float = 12.0, invert: bool = False) -> np.ndarray:
+                rotate: float = 12.0, invert: bool = False, centred: bool = False) -> np.ndarray:
     """A uint8 (size, size) pad: white antialiased strokes on black (or the reverse)."""
     segs = skeleton_segments(digit28)
     pts = segs.reshape(-1, 2)
@@ -84,7 +84,8 @@ def pad_drawing(digit28: np.ndarray, rng: np.random.Generator, size: int = PAD,
     p = p * scale
     lo, hi = p.min(0) - width / 2, p.max(0) + width / 2
     room = size - (hi - lo)
-    off = np.array([rng.uniform(0, max(room[0], 0)), rng.uniform(0, max(room[1], 0))]) - lo
+    where = np.full(2, 0.5) if centred else rng.uniform(0, 1, 2)
+    off = where * np.maximum(room, 0) - lo
     p = (p + off).reshape(-1, 2, 2)
     img = np.zeros((size, size), np.uint8)
     sh = 4  # sub-pixel bits for cv2.line
@@ -102,8 +103,11 @@ def _smooth_noise(rng, shape, cells, amp):
 
 
 def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = False,
-                 quality: int | None = None) -> tuple[np.ndarray, bytes]:
-    """(BGR uint8 640x480 frame as decoded from JPEG, the JPEG bytes)."""
+                 quality: int | None = None, info: dict | None = None) -> tuple[np.ndarray, bytes]:
+    """(BGR uint8 640x480 frame as decoded from JPEG, the JPEG bytes).
+
+    ``info``, if given, receives the truth: 'corners' (4, 2) of the paper in the frame and
+    'ink' (x0, y0, x1, y1), the digit's bounding box in the frame."""
     fw, fh = FRAME
     pw, ph = (600, 800) if sheet else (760, 580)   # the paper, in paper pixels
     # the digit as ink on the paper
@@ -116,6 +120,8 @@ def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = Fa
     ang = rng.uniform(-8, 8)
     m = cv2.getRotationMatrix2D((big.shape[1] / 2, big.shape[0] / 2), ang, 1.0)
     ys, xs = np.nonzero(alpha > 0.05)
+    if xs.size == 0:                                        # a blank page
+        xs, ys = np.array([0, alpha.shape[1]]), np.array([0, alpha.shape[0]])
     ink = np.c_[xs, ys, np.ones_like(xs)] @ m.T          # the ink's extent once rotated
     lo, hi = ink.min(0), ink.max(0)
     # the visible paper, in paper pixels, less a margin: the digit is written on it
@@ -148,6 +154,12 @@ def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = Fa
         dst = dst + rng.uniform(-40, 40, (4, 2))
     h = cv2.getPerspectiveTransform(src, np.float32(dst))
     frame_refl = cv2.warpPerspective(refl, h, (fw, fh), flags=cv2.INTER_LINEAR)
+    if info is not None:
+        ink = cv2.warpPerspective(alpha, h, (fw, fh), flags=cv2.INTER_LINEAR) > 0.5
+        ys, xs = np.nonzero(ink)
+        info["corners"] = np.float32(dst)
+        info["ink"] = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) \
+            if xs.size else None
     cover = cv2.warpPerspective(np.ones((ph, pw), np.float32), h, (fw, fh), flags=cv2.INTER_LINEAR)
     if sheet:  # a darker room: a dull, textured surface with a few objects
         room = rng.uniform(0.15, 0.45) * (1 + _smooth_noise(rng, (fh, fw), 5, 0.25))
@@ -206,9 +218,51 @@ def write_fixtures(out: Path, images: np.ndarray, labels: np.ndarray,
                 (folder / f"{name}.jpg").write_bytes(jpeg)
 
 
+def write_samples(out: Path, images: np.ndarray, labels: np.ndarray, classify) -> list[Path]:
+    """assets/samples: pad_<d>.png for d in 0..9 (centred, pen 16, 70% of the pad) and two
+    photos, camera_paper_<d>.jpg and camera_sheet_<d>.jpg. Each shows the first test digit
+    of its class that ``classify(image) -> (digit, p)`` gets right with p > 0.9."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def first_good(d, make):
+        for idx in np.flatnonzero(labels == d)[:200]:
+            img = make(images[idx])
+            digit, p = classify(img)
+            if digit == d and p > 0.9:
+                return img
+        raise RuntimeError(f"no clear sample for {d}")
+
+    for d in range(10):
+        img = first_good(d, lambda x: pad_drawing(x, np.random.default_rng(d), pen=(16, 16),
+                                                  extent=(0.7, 0.7), rotate=0, centred=True))
+        written.append(out / f"pad_{d}.png")
+        cv2.imwrite(str(written[-1]), img)
+    for name, d, sheet in (("camera_paper", 4, False), ("camera_sheet", 7, True)):
+        jpeg = {}
+
+        def make(x):
+            frame, jpeg["b"] = camera_photo(x, np.random.default_rng(40 + d), sheet=sheet, quality=85)
+            return frame
+        first_good(d, make)
+        written.append(out / f"{name}_{d}.jpg")
+        written[-1].write_bytes(jpeg["b"])
+    return written
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from vis3d import data
     from vis3d.paths import default_mnist_dir
     split = data.load_split(default_mnist_dir(), "test")
-    write_fixtures(Path(sys.argv[1]), split.images, split.labels)
+    if sys.argv[1:2] == ["samples"]:
+        from vis3d.predict import Classifier
+        clf = Classifier()
+
+        def classify(img):
+            _, acts = clf.classify(img)
+            return (None, 0.0) if acts is None else (acts.prediction, float(acts.probs.max()))
+        for path in write_samples(Path(sys.argv[2]), split.images, split.labels, classify):
+            print(path)
+    else:
+        write_fixtures(Path(sys.argv[1]), split.images, split.labels)
