@@ -17,7 +17,7 @@ from vis3d.gl.nodes import Nodes
 from vis3d.gl.picking import NodePicker
 
 BACKGROUND = "#10131a"
-DEFAULT_AZIMUTH, DEFAULT_ELEVATION = -38.0, 24.0
+DEFAULT_AZIMUTH, DEFAULT_ELEVATION = -42.0, 14.0
 
 
 class NetworkScene:
@@ -25,7 +25,7 @@ class NetworkScene:
         self.canvas = canvas
         canvas.bgcolor = BACKGROUND
         self.view = canvas.central_widget.add_view()
-        self.view.camera = scene.TurntableCamera(fov=35, up="+z")
+        self.view.camera = scene.TurntableCamera(fov=18, up="+z")
         self.colormap = colormap
         self.nodes = None
         self.edges = Edges(parent=self.view.scene)
@@ -131,15 +131,31 @@ class NetworkScene:
         self.canvas.update()
 
     # --- camera ----------------------------------------------------------------------
-    def _fit_distance(self, lo, hi) -> float:
+    def _fit(self, indices: np.ndarray, fill: float = 0.9) -> None:
+        """Move the camera until these nodes fill the canvas and sit in its middle."""
         cam = self.view.camera
         w, h = self.canvas.size
-        half = 0.5 * np.asarray(hi - lo)
-        radius = float(np.linalg.norm(half[:2]))  # what has to fit across the view
-        aspect = max(w / max(h, 1), 1e-3)
-        fov = np.radians(cam.fov)
-        fit_h = radius / np.tan(fov / 2) if radius > 0 else 10
-        return float(max(fit_h / min(aspect, 1.6), float(np.linalg.norm(half)) / np.tan(fov / 2)) * 0.85)
+        for _ in range(8):
+            p = self.project(indices)[:, :2]
+            span = np.maximum(p.max(0) - p.min(0), 1e-3)
+            ratio = max(span[0] / (fill * w), span[1] / (fill * h))
+            off = (p.max(0) + p.min(0)) / 2 - (w / 2, h / 2)
+            if abs(ratio - 1) < 0.02 and np.all(np.abs(off) < 0.01 * w):
+                break
+            # Screen motion of the orbit centre per world unit along x, y, z: shift the
+            # centre (least-norm) so that the middle of the nodes comes to the canvas middle.
+            c = np.array(cam.center, np.float64)
+            step = max(float(cam.distance) * 0.01, 1e-3)
+            base = self._project_points(c[None])[0]
+            jac = np.stack([(self._project_points((c + step * e)[None])[0] - base) / step
+                            for e in np.eye(3)], 1)
+            cam.center = tuple(float(v) for v in c + np.linalg.pinv(jac) @ off)
+            cam.distance = float(cam.distance) * ratio
+
+    def _project_points(self, pts: np.ndarray) -> np.ndarray:
+        tr = self.nodes.get_transform("visual", "canvas")
+        q = tr.map(np.asarray(pts, np.float64))
+        return q[:, :2] / q[:, 3:4]
 
     def reset_camera(self) -> None:
         self._fly_timer.stop()
@@ -147,7 +163,11 @@ class NetworkScene:
         cam = self.view.camera
         cam.center = tuple(float(v) for v in (lo + hi) / 2)
         cam.azimuth, cam.elevation = DEFAULT_AZIMUTH, DEFAULT_ELEVATION
-        cam.distance = self._fit_distance(lo, hi)
+        cam.distance = float(np.linalg.norm(hi - lo)) * 1.2
+        L = self.state.layout
+        corners = np.unique(np.concatenate([
+            np.arange(s.offset, s.offset + s.count, max(1, s.count // 200)) for s in L.slabs]))
+        self._fit(corners)
         self.canvas.update()
 
     def set_view(self, azimuth: float | None = None, elevation: float | None = None) -> None:

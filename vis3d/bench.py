@@ -1,0 +1,178 @@
+"""``vis3d bench``: one JSON object of medians measured in one run, offscreen at 1280x800."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+SIZE = (1280, 800)
+
+
+def _median_ms(fn, repeat: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def model_figures(state, pad_image: np.ndarray, repeat: int) -> dict:
+    """forward_ms (bare forward) and probe_ms (forward keeping every layer), one thread."""
+    import torch
+
+    x = torch.from_numpy(state.probe.run(np.zeros((28, 28), np.float32)).input.copy()).view(1, 1, 28, 28)
+    model = state.loaded.model
+
+    def bare():
+        with torch.no_grad():
+            model(x)
+
+    img = x[0, 0].numpy()
+    return {"forward_ms": _median_ms(bare, repeat), "probe_ms": _median_ms(lambda: state.probe.run(img), repeat)}
+
+
+def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
+    from vis3d import colors
+    from vis3d.colors import map_colors
+    from vispy import scene as vscene
+
+    from vis3d.gl import bench_render as br
+    from vis3d.gl.context import make_canvas
+    from vis3d.gl.scene import NetworkScene
+    from vis3d.preprocess import prepare_pad
+
+    canvas = make_canvas(SIZE)
+    try:
+        sc = NetworkScene(canvas, state)
+        br.draw_once(canvas)
+        flip = [0]
+
+        def tick():  # input image -> preprocess -> probe -> normalise -> upload (no draw)
+            flip[0] ^= 1
+            prep = prepare_pad(pad_images[flip[0]])
+            state.set_input(prep.image)
+            sc.nodes.set_activations(state.values)
+            canvas.context.flush_commands()
+
+        out = {"tick_ms": _median_ms(tick, repeat)}
+        L = state.layout
+        markers = vscene.visuals.Markers(parent=sc.view.scene, scaling="scene", antialias=0)
+        markers.set_data(L.positions, size=L.sizes, face_color=map_colors(state.values, colors.lut(sc.colormap)),
+                         edge_width=0)
+        markers.visible = False
+        labels = (sc.labels, sc.digits)
+
+        def show(nodes, mk, text):
+            def setup():
+                sc.nodes.visible, markers.visible = nodes, mk
+                for lb in labels:
+                    lb.visible = text
+            return setup
+
+        out.update(br._interleaved(canvas, {
+            "frame_ms": show(True, False, True),
+            "markers_frame_ms": show(False, True, True),
+            "empty_frame_ms": show(False, False, False)}, rounds=4, frames=frames))
+        show(True, False, True)()
+        markers.parent = None
+        rng = np.random.default_rng(0)
+        pts = rng.random((repeat, 2)) * np.array(canvas.size)
+        centres = sc.project(rng.integers(0, L.count, repeat))[:, :2]
+        pts[::2] = centres[::2]
+        k = [0]
+
+        def pick():
+            k[0] = (k[0] + 1) % len(pts)
+            sc.pick(*pts[k[0]])
+
+        out["pick_ms"] = _median_ms(pick, repeat)
+        worst = _worst_node(state)
+
+        def hover():
+            sc.show_edges(worst)
+            canvas.context.flush_commands()
+
+        out["hover_edges_ms"] = _median_ms(hover, max(20, repeat // 5))
+        out["hover_edges"] = int(sc.edges.count if hasattr(sc.edges, "count") else 0)
+
+        def edges_on(on):
+            def setup():
+                sc.edges.visible = on
+            return setup
+
+        both = br._interleaved(canvas, {"hover_frame_ms": edges_on(True), "frame_ms": edges_on(False)},
+                               rounds=4, frames=frames)
+        out["hover_frame_ms"] = both["hover_frame_ms"]
+        out["frame_ms_hover_baseline"] = both["frame_ms"]
+        return out
+    finally:
+        canvas.close()
+
+
+def _worst_node(state) -> int:
+    """The node with the most incoming edges (first unit of the widest FC layer)."""
+    L = state.layout
+    best, best_n = L.slabs[1].offset, 0
+    for s in L.slabs[1:]:
+        inc = state.incoming(s.offset)
+        if inc is not None and len(inc.sources) > best_n:
+            best, best_n = s.offset, len(inc.sources)
+    return best
+
+
+def run(model: str | None, repeat: int | None = None) -> dict:
+    import cv2
+    import torch
+
+    from vis3d import bench_inputs, weights
+    from vis3d.gl import bench_render as br
+    from vis3d.gl.context import gl_info, make_canvas
+    from vis3d.state import NetworkState
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    repeat = repeat or 300
+    frames = 10 if repeat >= 100 else 3
+    state = NetworkState(weights.load(model))
+    pads = bench_inputs.sample_inputs()[0][:2]
+    pads = pads if len(pads) == 2 else [pads[0], pads[0][:, ::-1].copy()]
+    result = {"model": state.name, "nodes": state.layout.count}
+    result.update(model_figures(state, pads[0], repeat))
+    result.update(scene_figures(state, pads, repeat, frames))
+    result.update(bench_inputs.measure(repeat))
+    pos, sizes, acts = br.synthetic_scene(100_000)
+    big = br.bench_nodes_vs_markers(pos, sizes, acts, frames=frames)
+    result["nodes_100k_frame_ms"] = big["frame_ms"]
+    result["markers_100k_frame_ms"] = big["markers_frame_ms"]
+    canvas = make_canvas((64, 64))
+    try:
+        info = gl_info(canvas)
+    finally:
+        canvas.close()
+    result["renderer"] = info.get("renderer", "")
+    result["size"] = f"{SIZE[0]}x{SIZE[1]}"
+    result["repeat"] = repeat
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()}
+
+
+def main(args) -> int:
+    if args.scale:
+        from vis3d.gl import bench_render as br
+        import torch
+        torch.set_num_threads(1)
+        res = br.bench_scale()
+        print(json.dumps({"frame_ms": {str(n): round(v, 3) for n, v in res.items()},
+                          "size": f"{SIZE[0]}x{SIZE[1]}"}))
+        return 0
+    t0 = time.perf_counter()
+    res = run(args.model, args.repeat)
+    res["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(res))
+    sys.stdout.flush()
+    return 0
