@@ -1,0 +1,145 @@
+"""The draw pad, driven by real mouse and key events through pytest-qt."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PyQt5.QtCore import QPoint, Qt
+
+from vis3d.errors import Vis3dError
+from vis3d.ui.drawpad import DrawPad
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def pad(qtbot):
+    w = DrawPad()
+    qtbot.addWidget(w)
+    w.resize(280, 280)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def drag(qtbot, pad, points, steps=8):
+    """Press at the first point, move through the others in small steps, release at the last."""
+    pts = [QPoint(int(x), int(y)) for x, y in points]
+    qtbot.mousePress(pad, Qt.LeftButton, pos=pts[0])
+    for a, b in zip(pts, pts[1:]):
+        for k in range(1, steps + 1):
+            qtbot.mouseMove(pad, a + (b - a) * k / steps)
+    qtbot.mouseRelease(pad, Qt.LeftButton, pos=pts[-1])
+
+
+def stroke_width(img: np.ndarray, row: int) -> int:
+    return int((img[row] > 127).sum())
+
+
+def test_strokes_appear_where_drawn(pad, qtbot):
+    assert pad.is_empty() and pad.image().max() == 0
+    v0 = pad.version
+    changes = []
+    pad.changed.connect(lambda: changes.append(pad.version))
+    drag(qtbot, pad, [(70, 60), (70, 220)])
+    img = pad.image()
+    assert img.shape == (280, 280) and img.dtype == np.uint8
+    assert not pad.is_empty()
+    assert img[60:220, 64:77].min() > 200            # the vertical line, white
+    assert img[:, 120:].max() == 0 and img[:40].max() == 0   # nothing elsewhere
+    ys, xs = np.nonzero(img > 127)
+    assert abs(xs.mean() - 70) < 2 and 50 <= ys.min() and ys.max() <= 230
+    assert ((img > 0) & (img < 255)).sum() > 10      # antialiased round caps
+    assert pad.version > v0 + 5 and changes and changes[-1] == pad.version   # one bump per change
+
+
+def test_right_click_clears_and_undo_removes_only_the_last_stroke(pad, qtbot):
+    drag(qtbot, pad, [(60, 60), (60, 220)])
+    first = pad.image()
+    drag(qtbot, pad, [(140, 60), (220, 220)])
+    both = pad.image()
+    assert both[140, 175:190].max() > 200 and first[140, 175:190].max() == 0
+    v = pad.version
+    qtbot.keyClick(pad, Qt.Key_Z, Qt.ControlModifier)
+    assert pad.version == v + 1
+    after = pad.image()
+    assert np.abs(after.astype(int) - first).max() <= 2      # exactly the first stroke is left
+    qtbot.keyClick(pad, Qt.Key_Z, Qt.ControlModifier)
+    assert pad.is_empty() and pad.image().max() == 0
+    qtbot.keyClick(pad, Qt.Key_Z, Qt.ControlModifier)        # nothing left: no change
+    assert pad.image().max() == 0
+    drag(qtbot, pad, [(100, 100), (180, 180)])
+    v = pad.version
+    qtbot.mouseClick(pad, Qt.RightButton, pos=QPoint(140, 140))
+    assert pad.is_empty() and pad.image().max() == 0 and pad.version == v + 1
+    pad.undo()                                               # a clear can be taken back
+    assert pad.image()[140, 140] > 200
+
+
+def test_pen_width_changes_the_stroke_thickness(pad, qtbot):
+    widths = {}
+    for px in (6, 18, 36):
+        pad.clear()
+        pad.set_pen_width(px)
+        drag(qtbot, pad, [(40, 140), (240, 140)])
+        widths[px] = int((pad.image()[:, 140] > 127).sum())
+    assert widths[6] < widths[18] < widths[36]
+    assert abs(widths[18] - 18) <= 3 and abs(widths[36] - 36) <= 3
+    pad.set_pen_width(100)
+    assert pad.pen_width == 40
+    pad.set_pen_width(0)
+    assert pad.pen_width == 4
+
+
+def test_pad_keeps_its_canvas_when_resized(qtbot, pad):
+    pad.resize(560, 400)                 # shown as a 400 px square in the middle
+    qtbot.wait(20)
+    # Widget (280, 200) is the centre of the square -> canvas (140, 140).
+    drag(qtbot, pad, [(280, 100), (280, 300)])
+    img = pad.image()
+    assert img.shape == (280, 280)
+    ys, xs = np.nonzero(img > 127)
+    assert abs(xs.mean() - 140) < 2 and abs(ys.min() - 70) < 10 and abs(ys.max() - 210) < 10
+    assert pad.heightForWidth(300) == 300
+
+
+def test_set_image_inverts_dark_ink_and_fits(pad, tmp_path):
+    paper = np.full((100, 200, 3), 250, np.uint8)            # dark ink on white, wide
+    cv2.line(paper, (100, 20), (100, 80), (10, 10, 10), 9)
+    pad.set_image(paper)
+    img = pad.image()
+    assert img[0, 0] == 0 and img[140, 140] > 200            # white on black now
+    path = tmp_path / "d.png"
+    cv2.imwrite(str(path), paper)
+    v = pad.version
+    pad.set_image(str(path))
+    assert pad.version == v + 1 and pad.image()[140, 140] > 200
+    with pytest.raises(Vis3dError, match="nope.png"):
+        pad.set_image(str(tmp_path / "nope.png"))
+    with pytest.raises(Vis3dError):
+        pad.set_image(np.zeros((3, 3, 7)))
+    assert pad.image()[140, 140] > 200                       # a failed load loses nothing
+
+
+def test_drawn_one_and_seven_are_recognised(pad, qtbot):
+    prep = pytest.importorskip("vis3d.preprocess", reason="vis3d/preprocess.py not there yet")
+    from vis3d import weights
+    from vis3d.probe import Probe
+    if not (ROOT / "models").is_dir():
+        pytest.skip("no trained models in models/")
+    probe = Probe(weights.load("mnist_cnn").model)
+
+    def predict():
+        p = prep.prepare_pad(pad.image())
+        assert p.image is not None, p.reason
+        return probe.run(p.image).prediction
+
+    pad.set_pen_width(18)
+    drag(qtbot, pad, [(150, 50), (140, 235)])                # a "1", slightly slanted
+    assert predict() == 1
+    pad.clear()
+    drag(qtbot, pad, [(70, 60), (210, 60), (120, 235)])      # a "7"
+    assert predict() == 7
+    pad.clear()
+    assert prep.prepare_pad(pad.image()).image is None       # blank pad: no digit
