@@ -24,7 +24,7 @@ def make_qapp():
     """The QApplication (created once), with the dark theme and VisPy bound to PyQt5."""
     check_display()
     from PyQt5.QtWidgets import QApplication
-    import vispy
+    import vispy.app
 
     app = QApplication.instance()
     if app is None:
@@ -34,7 +34,7 @@ def make_qapp():
         app.setOrganizationName("vis3d")
         from vis3d.ui.theme import apply_dark_theme
         apply_dark_theme(app)
-    vispy.use_app("pyqt5")
+    vispy.app.use_app("pyqt5")
     return app
 
 

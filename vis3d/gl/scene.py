@@ -38,7 +38,18 @@ class NetworkScene:
         self._fly = None
         self._orbit = Timer(interval=1 / 30, connect=self._orbit_step, start=False)
         self._fly_timer = Timer(interval=1 / 60, connect=self._fly_step, start=False)
+        self.auto_fit = True  # refit on resize until the user moves the camera
+        self.view.events.resize.connect(self._on_resize)
+        for ev in (canvas.events.mouse_press, canvas.events.mouse_wheel):
+            ev.connect(self._user_camera)
         self.set_state(state)
+
+    def _on_resize(self, _event=None) -> None:
+        if self.auto_fit:
+            self.reset_camera()
+
+    def _user_camera(self, _event=None) -> None:
+        self.auto_fit = False
 
     # --- model -----------------------------------------------------------------------
     def set_state(self, state) -> None:
@@ -159,6 +170,7 @@ class NetworkScene:
 
     def reset_camera(self) -> None:
         self._fly_timer.stop()
+        self.auto_fit = True
         lo, hi = self.state.layout.bounds()
         cam = self.view.camera
         cam.center = tuple(float(v) for v in (lo + hi) / 2)

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.hovered = -1
         self._press = None
         self._draws = deque(maxlen=120)
+        self._ticks = deque(maxlen=60)
         self.tick_ms = 0.0
         self._build_docks()
         self._build_toolbar()
@@ -160,8 +161,9 @@ class MainWindow(QMainWindow):
         self.lbl_hover = QLabel("")
         self.lbl_fps = QLabel("")
         self.lbl_nodes = QLabel("")
+        self.lbl_tick = QLabel("")
         sb.addWidget(self.lbl_hover, 1)
-        for lbl in (self.lbl_nodes, self.lbl_fps):
+        for lbl in (self.lbl_nodes, self.lbl_tick, self.lbl_fps):
             sb.addPermanentWidget(lbl)
         self._update_stats()
 
@@ -189,7 +191,8 @@ class MainWindow(QMainWindow):
         if prep is None:
             return
         self.apply_input(prep)
-        self.tick_ms = 1000 * (time.perf_counter() - t0)
+        self._ticks.append(1000 * (time.perf_counter() - t0))
+        self.tick_ms = float(np.median(self._ticks))
 
     def apply_input(self, prep) -> None:
         acts = self.state.set_input(prep.image)
@@ -308,13 +311,13 @@ class MainWindow(QMainWindow):
         lut = colors.lut(self.scene.colormap)
         if self.state.mode == "layer":
             self.colorbar.set_mapping(lut, "layer min", "layer max",
-                                      "each layer scaled to its own range; input, output 0→1")
+                                      "per layer; input and output 0→1")
         else:
             ranges = [r for s, r in zip(self.state.layout.slabs, self.state.normaliser.ranges)
                       if s.kind not in ("input", "output")]
             lo, hi = (ranges[0] if ranges else (0.0, 1.0))
             self.colorbar.set_mapping(lut, f"{lo:.2f}", f"{hi:.2f}",
-                                      "one range for all hidden layers; input, output 0→1")
+                                      "global; input and output 0→1")
 
     def _source_changed(self, source: str) -> None:
         (self.act_cam if source == "camera" else self.act_pad).setChecked(True)
@@ -353,7 +356,9 @@ class MainWindow(QMainWindow):
 
     def _update_stats(self) -> None:
         self.lbl_nodes.setText(f"{self.state.layout.count:,} nodes")
-        self.lbl_fps.setText(f"{self.fps():.0f} fps · tick {self.tick_ms:.1f} ms")
+        fps = self.fps()
+        self.lbl_fps.setText(f"{fps:.0f} fps" if fps >= 2 else "idle")
+        self.lbl_tick.setText(f"tick {self.tick_ms:.1f} ms" if self._ticks else "")
         if self.state.pinned is not None:
             self.details.history.set_series(*self.state.pinned_history())
 
