@@ -51,7 +51,7 @@ def wait_for(cond, timeout=3.0):
 
 def test_parse_camera_spec():
     assert parse_camera_spec("0") == 0 and parse_camera_spec(" 2 ") == 2
-    assert parse_camera_spec("clip.avi") == "clip.avi"
+    assert parse_camera_spec("clip.avi") == "clip.avi" and parse_camera_spec("/dev/video3") == 3
     with pytest.raises(Vis3dError):
         parse_camera_spec("  ")
 

@@ -33,7 +33,7 @@ DEFAULT_FILE_FPS = 25.0    # for files that do not say their rate
 
 
 def parse_camera_spec(text) -> int | str:
-    """'0' -> 0 (a device index), anything else -> a video file path (str)."""
+    """'0' -> 0 and '/dev/video2' -> 2 (device indices), anything else -> a video file path."""
     if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
         return int(text)
     s = str(text).strip()
@@ -41,6 +41,8 @@ def parse_camera_spec(text) -> int | str:
         raise Vis3dError("empty camera: give a device index (0, 1, ...) or a video file")
     if s.lstrip("+").isdigit():
         return int(s)
+    if s.startswith("/dev/video") and s[len("/dev/video"):].isdigit():
+        return int(s[len("/dev/video"):])
     return s
 
 
@@ -195,10 +197,9 @@ class CameraSource:
         first = None
         if not self.is_device:
             # a file must give at least one picture, or it is not a video we can show
-            ok, frame = self._safe_read(cap)
-            first = to_bgr(frame) if ok else None
+            first = self._read_bgr(cap)
             if first is None:
-                cap.release()
+                _release(cap)
                 raise Vis3dError(f"cannot read video file {self.spec}: no frames could be decoded")
         self._stop = threading.Event()          # a fresh event: a detached old thread stays stopped
         self.detached = False
@@ -285,11 +286,13 @@ class CameraSource:
         self._size = (frame.shape[1], frame.shape[0])
 
     @staticmethod
-    def _safe_read(cap):
+    def _read_bgr(cap) -> np.ndarray | None:
+        """One frame as BGR uint8, or None (a driver error counts as a failed read)."""
         try:
-            return cap.read()
-        except Exception:  # noqa: BLE001 - a driver error counts as a failed read
-            return False, None
+            ok, raw = cap.read()
+        except Exception:  # noqa: BLE001
+            return None
+        return to_bgr(raw) if ok else None
 
     def _run(self, run: dict, stop: threading.Event) -> None:
         """The thread body; ``run['cap']`` is this thread's own capture (never shared)."""
@@ -301,10 +304,7 @@ class CameraSource:
         finally:
             cap, run["cap"] = run["cap"], None
             if cap is not None:
-                try:
-                    cap.release()
-                except Exception:  # noqa: BLE001
-                    pass
+                _release(cap)
 
     def _loop(self, run: dict, stop: threading.Event) -> None:
         period = 1.0 / self._nominal_fps if not self.is_device else 0.0
@@ -335,8 +335,7 @@ class CameraSource:
                 if delay > 0 and stop.wait(delay):
                     return
                 next_due = max(next_due + period, time.monotonic() - period)
-            ok, raw = self._safe_read(cap)
-            frame = to_bgr(raw) if ok else None
+            frame = self._read_bgr(cap)
             if stop.is_set():
                 return
             if frame is not None:
@@ -353,10 +352,7 @@ class CameraSource:
             failures += 1
             stalled = time.monotonic() - last_frame_at > DEVICE_STALL_S
             if failures >= 3 or stalled or not _is_open(cap):
-                try:
-                    cap.release()
-                except Exception:  # noqa: BLE001
-                    pass
+                _release(cap)
                 run["cap"] = None
                 lost_since = time.monotonic()
                 self._set_state("retrying", f"{self.name} lost, retrying...")
@@ -368,27 +364,15 @@ class CameraSource:
         if not self.loop:
             self._set_state("ended", f"{self.name} ended")
             return False
-        rewound = False
         try:
             rewound = bool(cap.set(cv2.CAP_PROP_POS_FRAMES, 0))
         except Exception:  # noqa: BLE001
             rewound = False
-        if rewound:
-            ok, raw = self._safe_read(cap)
-            frame = to_bgr(raw) if ok else None
-            if frame is not None:
-                self._publish(frame)
-                return True
-        try:                                      # some containers cannot seek: reopen
-            cap.release()
-        except Exception:  # noqa: BLE001
-            pass
-        run["cap"] = self._open()
-        if run["cap"] is None:
-            self._set_state("lost", f"{self.name} can no longer be read")
-            return False
-        ok, raw = self._safe_read(run["cap"])
-        frame = to_bgr(raw) if ok else None
+        frame = self._read_bgr(cap) if rewound else None
+        if frame is None:                         # some containers cannot seek: reopen
+            _release(cap)
+            run["cap"] = self._open()
+            frame = self._read_bgr(run["cap"]) if run["cap"] is not None else None
         if frame is None:
             self._set_state("lost", f"{self.name} can no longer be read")
             return False
@@ -409,3 +393,10 @@ def _is_open(cap) -> bool:
         return bool(cap.isOpened())
     except Exception:  # noqa: BLE001
         return False
+
+
+def _release(cap) -> None:
+    try:
+        cap.release()
+    except Exception:  # noqa: BLE001
+        pass
