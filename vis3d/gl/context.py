@@ -1,14 +1,22 @@
 """An OpenGL canvas without a window, for ``vis3d snapshot`` and ``vis3d bench``.
 
 Order of attempts: VisPy's 'egl' backend on Mesa's surfaceless platform (no X
-server needed), then Qt (PyQt5) when a display exists. The egl canvas gets its own
-``vispy.app.Application`` so it does not change the process-wide default backend:
-a Qt window and an egl canvas can live in the same process.
+server needed), then Qt (PyQt5) when a display exists. If a QApplication is already
+running (the window, pytest-qt) and a display exists, a hidden Qt canvas is used
+instead: GLX and EGL contexts cannot both be current on one thread (libglvnd refuses
+the second), so one process should not hop between them on every draw.
+
+The egl canvas gets its own ``vispy.app.Application`` so the process-wide default
+backend stays free for Qt; it makes itself current only while it draws (any current
+GLX context is released first) and lets go after ``render()`` and ``close()``, so a
+Qt window opened later in the same process still gets its context.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 
 from vis3d.errors import Vis3dError
 
@@ -38,6 +46,63 @@ def _qt_app():
     return _apps["qt"]
 
 
+def _qt_running() -> bool:
+    if "PyQt5.QtWidgets" not in sys.modules:
+        return False
+    from PyQt5.QtWidgets import QApplication
+    return QApplication.instance() is not None
+
+
+def _release_glx() -> None:
+    """Drop this thread's current GLX context (if any) so EGL may become current."""
+    try:
+        glx = ctypes.CDLL("libGL.so.1")
+    except OSError:
+        return
+    glx.glXGetCurrentContext.restype = ctypes.c_void_p
+    glx.glXGetCurrentDisplay.restype = ctypes.c_void_p
+    if glx.glXGetCurrentContext():
+        glx.glXMakeCurrent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p]
+        glx.glXMakeCurrent(glx.glXGetCurrentDisplay(), 0, None)
+
+
+def _release_egl() -> None:
+    from vispy.app.backends import _egl
+    from vispy.ext import egl
+    try:
+        egl.eglMakeCurrent(_egl._EGL_DISPLAY, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE,
+                           egl.EGL_NO_CONTEXT)
+    except Exception:
+        pass
+
+
+def _make_egl_polite(canvas) -> None:
+    """Patch one egl canvas: release GLX before it draws, release EGL after render/close."""
+    backend = canvas._backend
+    set_current = backend._vispy_set_current
+
+    def polite_set_current():
+        _release_glx()
+        set_current()
+
+    backend._vispy_set_current = polite_set_current
+    render, close = canvas.render, canvas.close
+
+    def polite_render(*args, **kwargs):
+        try:
+            return render(*args, **kwargs)
+        finally:
+            _release_egl()
+
+    def polite_close():
+        try:
+            close()
+        finally:
+            _release_egl()
+
+    canvas.render, canvas.close = polite_render, polite_close
+
+
 def make_canvas(size=(1280, 800), show: bool = False, offscreen: bool = True):
     """A ``vispy.scene.SceneCanvas`` with a live GL context, or Vis3dError saying what is missing.
 
@@ -48,9 +113,11 @@ def make_canvas(size=(1280, 800), show: bool = False, offscreen: bool = True):
 
     size = (int(size[0]), int(size[1]))
     reasons = []
-    if offscreen and not show:
+    if offscreen and not show and not (_qt_running() and _has_display()):
         try:
+            _release_glx()
             canvas = scene.SceneCanvas(size=size, show=False, app=_egl_app())
+            _make_egl_polite(canvas)
             _check(canvas)
             return canvas
         except Vis3dError:
@@ -94,4 +161,11 @@ def gl_info(canvas=None) -> dict:
     out = {"renderer": get(gl.GL_RENDERER), "version": get(gl.GL_VERSION), "vendor": get(gl.GL_VENDOR)}
     if canvas is not None:
         out["backend"] = canvas.app.backend_name
+        release(canvas)
     return out
+
+
+def release(canvas) -> None:
+    """Let go of an egl canvas's context (no-op for Qt), e.g. after drawing it by hand."""
+    if canvas.app.backend_name == "egl":
+        _release_egl()

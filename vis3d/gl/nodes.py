@@ -116,7 +116,7 @@ class NodesVisual(Visual):
         prog["u_min_px"] = self.MIN_PX
         prog["u_px_per_unit"] = 1.0
         self._draw_mode = "points"
-        self.set_gl_state("opaque", depth_test=True, cull_face=False)
+        self.set_gl_state("opaque", depth_test=True, depth_mask=True, cull_face=False)
         self.positions = np.zeros((0, 3), np.float32)
         self.highlight: int | None = None
         self.set_data(positions, sizes, activations)

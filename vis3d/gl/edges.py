@@ -1,0 +1,108 @@
+"""Thick edges: per-edge start, end, width in pixels and RGBA, as screen-space quads.
+
+GL lines are one pixel wide on most drivers, so each edge becomes a quad (4 vertices,
+6 indices) that the vertex shader widens across the projected segment to the edge's
+pixel width. Quads are pre-expanded on the CPU rather than instanced: instancing
+needs VisPy's 'gl+' backend, and plain vertex buffers work everywhere.
+
+Blended, depth-tested against the nodes but not writing depth; draw after the nodes
+(``order`` above theirs). Shaders: ``shaders/edges.vert`` and ``shaders/edges.frag``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from vispy import gloo
+from vispy.scene.visuals import create_visual_node
+from vispy.visuals import Visual
+
+from vis3d.gl.nodes import load_shader, mvp_function, update_mvp
+
+_VERTEX = np.dtype([("a_start", np.float32, 3), ("a_end", np.float32, 3), ("a_width", np.float32),
+                    ("a_color", np.float32, 4), ("a_corner", np.float32, 2)])
+_CORNERS = np.array([[0, -1], [0, 1], [1, -1], [1, 1]], np.float32)
+_QUAD = np.array([0, 1, 2, 1, 3, 2], np.uint32)
+
+
+class EdgesVisual(Visual):
+    """Up to any number of thick edges in one draw call (GL_TRIANGLES, indexed)."""
+
+    def __init__(self, depth_test: bool = True):
+        Visual.__init__(self, vcode=load_shader("edges.vert"), fcode=load_shader("edges.frag"))
+        self._vbo = gloo.VertexBuffer(np.zeros(4, _VERTEX))
+        self._ibo = gloo.IndexBuffer(_QUAD.copy())
+        self.shared_program.bind(self._vbo)
+        self.shared_program["u_viewport"] = (1.0, 1.0)
+        self._index_buffer = self._ibo
+        self._draw_mode = "triangles"
+        self.set_gl_state("translucent", depth_test=depth_test, depth_mask=False, cull_face=False)
+        self._data = np.zeros(0, _VERTEX)
+        self._index_cache = np.zeros(0, np.uint32)
+        self.count = 0
+        self.bounds_lo = self.bounds_hi = None
+
+    def set_edges(self, starts, ends, widths_px, colors) -> None:
+        """(M,3) starts, (M,3) ends, (M,) widths in pixels, (M,4) RGBA in 0..1."""
+        starts = np.asarray(starts, np.float32).reshape(-1, 3)
+        ends = np.asarray(ends, np.float32).reshape(-1, 3)
+        m = starts.shape[0]
+        widths = np.asarray(widths_px, np.float32).reshape(-1)
+        colors = np.asarray(colors, np.float32)
+        if colors.ndim == 1:
+            colors = np.broadcast_to(colors, (m, colors.shape[0]))
+        if ends.shape[0] != m or widths.shape[0] != m or colors.shape != (m, 4):
+            raise ValueError(f"edges: starts {starts.shape}, ends {ends.shape}, widths {widths.shape} "
+                             f"and colors {colors.shape} must describe the same M edges")
+        if m == 0:
+            self.clear()
+            return
+        if self._data.shape[0] < 4 * m:          # grow (never shrink) the host-side staging array
+            self._data = np.zeros(4 * max(m, 1024), _VERTEX)
+            self._data["a_corner"] = np.tile(_CORNERS, (max(m, 1024), 1))
+        data = self._data[:4 * m]
+        v = data.reshape(m, 4)                   # view: edge x corner
+        v["a_start"] = starts[:, None]
+        v["a_end"] = ends[:, None]
+        v["a_width"] = widths[:, None]
+        v["a_color"] = colors[:, None]
+        self._vbo.set_data(data)
+        if self._index_cache.shape[0] < 6 * m:
+            base = 4 * np.arange(max(m, 1024), dtype=np.uint32)
+            self._index_cache = (base[:, None] + _QUAD[None]).reshape(-1)
+        self._ibo.set_data(self._index_cache[:6 * m])
+        self.count = m
+        self.bounds_lo = np.minimum(starts.min(0), ends.min(0))
+        self.bounds_hi = np.maximum(starts.max(0), ends.max(0))
+        self._vshare.bounds.clear()
+        self.update()
+
+    def clear(self) -> None:
+        if self.count:
+            self.count = 0
+            self.bounds_lo = self.bounds_hi = None
+            self._vshare.bounds.clear()
+            self.update()
+
+    def draw(self):
+        super().draw()
+        # depth_mask=False would outlive this draw and stop the next frame's clear from
+        # clearing depth (glClear honours the mask): restore it.
+        gloo.set_depth_mask(True)
+
+    def _prepare_transforms(self, view) -> None:
+        view.view_program.vert["transform"] = mvp_function()
+
+    def _prepare_draw(self, view) -> bool:
+        if self.count == 0:
+            return False
+        _, vp = update_mvp(view)
+        view.view_program["u_viewport"] = vp
+        return True
+
+    def _compute_bounds(self, axis, view):
+        if self.bounds_lo is None:
+            return None
+        return float(self.bounds_lo[axis]), float(self.bounds_hi[axis])
+
+
+Edges = create_visual_node(EdgesVisual)
