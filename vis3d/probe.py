@@ -68,6 +68,9 @@ class Probe:
         self._modules = dict(model.named_modules())
         self._sequential = isinstance(model, nn.Sequential) and all(
             len(list(m.children())) == 0 for m in model)
+        # The forward plan, computed once: (name, module, kind or None for pass-through).
+        self._steps = [(name, m, kind_of(m)) for name, m in model.named_children()]
+        self._first_shown = next((i for i, st in enumerate(self._steps) if st[2] is not None), 0)
         self._order: list[tuple[str, str]] = []   # (name, kind) of shown layers
         self._captured: list[torch.Tensor] = []
         self._hooks = []
@@ -91,7 +94,6 @@ class Probe:
             self._captured.append((name, output))
         return hook
 
-    @torch.no_grad()
     def run(self, image: np.ndarray) -> Activations:
         """One forward pass on a (28, 28) float image in 0..1 (ink bright)."""
         image = np.ascontiguousarray(image, dtype=np.float32)
@@ -100,19 +102,19 @@ class Probe:
         x = torch.from_numpy(image).view(1, 1, 28, 28)
         captured = []
         fed = None
-        if self._sequential:
-            for name, module in self.model.named_children():
-                kind = kind_of(module)
-                if kind is not None and fed is None:
-                    fed = x
-                x = module(x)
-                if kind is not None:
-                    captured.append((name, kind, x))
-        else:
-            self._captured = []
-            x = self.model(x)
-            captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
-            fed = self._fed
+        with torch.no_grad():
+            if self._sequential:
+                for i, (name, module, kind) in enumerate(self._steps):
+                    if i == self._first_shown:
+                        fed = x
+                    x = module(x)
+                    if kind is not None:
+                        captured.append((name, kind, x))
+            else:
+                self._captured = []
+                x = self.model(x)
+                captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
+                fed = self._fed
         layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out[0].numpy())
                   for name, kind, out in captured]
         last = layers[-1]
