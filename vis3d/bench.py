@@ -161,7 +161,35 @@ def run(model: str | None, repeat: int | None = None) -> dict:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()}
 
 
+def latency(model: str | None) -> dict:
+    """Open the real window (needs a display) and time pen moves to drawn frames."""
+    import torch
+    from PyQt5.QtCore import QSettings
+
+    from vis3d.app import check_opengl, make_qapp
+    from vis3d.ui.latency import measure_pen_latency
+    from vis3d.ui.window import MainWindow
+
+    torch.set_num_threads(1)
+    app = make_qapp()
+    check_opengl()
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        win = MainWindow(model=model, settings=QSettings(f"{tmp}/s.ini", QSettings.IniFormat))
+        win.resize(1280, 800)
+        win.show()
+        for _ in range(30):
+            app.processEvents()
+        res = measure_pen_latency(win)
+        res["nodes"] = win.state.layout.count
+        win.close()
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
+
+
 def main(args) -> int:
+    if args.latency:
+        print(json.dumps(latency(args.model)))
+        return 0
     if args.scale:
         from vis3d.gl import bench_render as br
         import torch

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object (the default)")
     p.add_argument("--scale", action="store_true",
                    help="frame time for synthetic scenes of 10k..1M nodes instead")
+    p.add_argument("--latency", action="store_true",
+                   help="open the real window (needs a display) and time pen moves until the "
+                        "frame showing their activations is drawn")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
     return parser
 

@@ -51,6 +51,10 @@ class MainWindow(QMainWindow):
         self._draws = deque(maxlen=120)
         self._ticks = deque(maxlen=60)
         self.tick_ms = 0.0
+        self._last_apply = 0.0
+        self._input_t: float | None = None   # when the newest undrawn pen change happened
+        self._drawn_version = -1
+        self.latencies = deque(maxlen=600)    # pen change -> frame with its activations drawn, ms
         self._build_docks()
         self._build_toolbar()
         self._build_status()
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
         self.inputs = InputPanel()
         self.inputs.status.connect(self.say)
         self.inputs.source_changed.connect(self._source_changed)
+        self.inputs.pad.changed.connect(self._pad_changed)
         self.inputs.pen.setValue(int(self.settings.value("pen", 18)))
         left = QDockWidget("Input", self)
         left.setObjectName("input_dock")
@@ -173,7 +178,23 @@ class MainWindow(QMainWindow):
         c.events.mouse_press.connect(self._on_press)
         c.events.mouse_release.connect(self._on_release)
         c.events.mouse_double_click.connect(self._on_double)
-        c.events.draw.connect(lambda _e: self._draws.append(time.perf_counter()))
+        c.events.draw.connect(self._after_draw, position="last")
+
+    def _after_draw(self, _event) -> None:
+        now = time.perf_counter()
+        self._draws.append(now)
+        if self.state.version != self._drawn_version:
+            self._drawn_version = self.state.version
+            if self._input_t is not None:
+                self.latencies.append(1000 * (now - self._input_t))
+                self._input_t = None
+
+    def _pad_changed(self) -> None:
+        """Run the network at once on a pen move, at most once per display frame."""
+        if self._input_t is None:
+            self._input_t = time.perf_counter()
+        if time.perf_counter() - self._last_apply >= TICK_MS / 1000 and self.inputs.source == "pad":
+            self.tick()
 
     def _restore(self) -> None:
         geo = self.settings.value("geometry")
@@ -195,6 +216,7 @@ class MainWindow(QMainWindow):
         self.tick_ms = float(np.median(self._ticks))
 
     def apply_input(self, prep) -> None:
+        self._last_apply = time.perf_counter()
         acts = self.state.set_input(prep.image)
         self.scene.refresh()
         if self.inputs.source == "camera":
