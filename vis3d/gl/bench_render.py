@@ -213,7 +213,11 @@ def synthetic_hover(positions, n_edges: int = 4608, seed: int = 0):
     xs = np.unique(positions[:, 0])
     target = int(order[-1])                                        # a node of the last slab
     pool = np.flatnonzero(positions[:, 0] == xs[max(0, len(xs) - 2)])  # the slab before it
-    sources = pool[:n_edges] if len(pool) >= n_edges else rng.choice(len(positions), n_edges, False)
+    n_edges = min(n_edges, len(positions) - 1)
+    if len(pool) >= n_edges:
+        sources = pool[:n_edges]
+    else:
+        sources = rng.choice(np.delete(np.arange(len(positions)), target), n_edges, replace=False)
     w = rng.normal(0, 1, len(sources)).astype(np.float32)
     a = np.abs(w) / np.abs(w).max()
     widths = 0.6 + 5.4 * a

@@ -67,9 +67,8 @@ class NodePicker:
             px_unit = np.sqrt(np.linalg.norm(m[:3, 0]) * abs(scale[0]) *
                               np.linalg.norm(m[:3, 1]) * abs(scale[1]))
             radius = np.maximum(0.5 * self.sizes * np.float32(px_unit) * inv_w, self.min_radius_px)
-            radius[~ok] = -1.0
-            self._proj = (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]),
-                          (radius * radius).astype(np.float32), depth)
+            r2 = np.where(ok, radius * radius, -1.0).astype(np.float32)  # hidden: never hit
+            self._proj = (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), r2, depth)
             self._key = key
             self.projections += 1
         return self._proj
