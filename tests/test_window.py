@@ -202,3 +202,27 @@ def test_missing_camera_falls_back_to_pad(qtbot, settings):
     assert win.inputs.source == "pad"
     assert "7" in win.statusBar().currentMessage()
     win.close()
+
+
+def test_double_click_flies_to_a_layer_and_r_resets(window, qtbot):
+    node, pos = _node_on_screen(window, "conv1", k=100)
+    cam = window.scene.view.camera
+    start = np.array(cam.center)
+    qtbot.mouseDClick(window.canvas.native, Qt.LeftButton, pos=pos)
+    slab = window.state.layout.slab("conv1")
+    qtbot.waitUntil(lambda: abs(cam.center[0] - slab.x) < 1.0, timeout=3000)
+    assert np.linalg.norm(np.array(cam.center) - start) > 10
+    window.activateWindow()
+    window.canvas.native.setFocus()
+    qtbot.keyClick(window.canvas.native, Qt.Key_R)
+    qtbot.waitUntil(lambda: np.allclose(cam.center, start, atol=1.0), timeout=2000)
+    assert cam.azimuth == pytest.approx(-42.0)
+
+
+def test_auto_orbit_turns_the_camera(window, qtbot):
+    cam = window.scene.view.camera
+    az = cam.azimuth
+    window.act_orbit.trigger()
+    qtbot.waitUntil(lambda: abs(cam.azimuth - az) > 1.0, timeout=3000)
+    window.act_orbit.trigger()
+    assert not window.scene.auto_orbit

@@ -179,6 +179,15 @@ class MainWindow(QMainWindow):
         c.events.mouse_release.connect(self._on_release)
         c.events.mouse_double_click.connect(self._on_double)
         c.events.draw.connect(self._after_draw, position="last")
+        c.events.key_press.connect(self._on_key)
+
+    def _on_key(self, event) -> None:
+        # The toolbar shortcuts need an active window; keys typed into the scene work always.
+        if event.key is not None and not event.modifiers:
+            if event.key.name == "R":
+                self.scene.reset_camera()
+            elif event.key.name == "O":
+                self.act_orbit.trigger()
 
     def _after_draw(self, _event) -> None:
         now = time.perf_counter()
