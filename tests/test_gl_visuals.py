@@ -269,3 +269,22 @@ def test_render_benchmarks_return_real_times(canvas):
     p = B.bench_pick(pos, sizes, canvas=canvas, repeat=10)
     assert min(p.values()) > 0
     assert list(canvas.central_widget.children) == [], "benchmarks must leave the canvas empty"
+
+
+def test_model_switch_and_new_colour_table(canvas, view):
+    nodes = make_nodes(view, grid(4, 4.0), 1.2, np.zeros(16, np.float32))
+    canvas.render()
+    pos = np.array([[-5, 0, 0], [5, 0, 0]], np.float32)
+    nodes.set_data(pos, np.array([2.0, 2.0], np.float32), np.array([0.0, 1.0], np.float32))
+    img = canvas.render(alpha=False).astype(int)
+    mask = lit(img)
+    xy = np.round(centres(canvas, nodes, [0, 1])).astype(int)
+    assert all(mask[y, x] for x, y in xy)
+    assert mask.sum() < 0.5 * (np.pi * (xy[1, 0] - xy[0, 0]) ** 2), "old nodes still drawn"
+    green = np.tile(np.array([[0.0, 1.0, 0.0]], np.float32), (64, 1))  # other length, RGB only
+    nodes.set_lut(green)
+    img2 = canvas.render(alpha=False).astype(int)
+    g = img2[xy[0, 1], xy[0, 0]]
+    assert g[1] > g[0] + 60 and g[1] > g[2] + 60
+    with pytest.raises(ValueError):
+        nodes.set_activations(np.zeros(3, np.float32))

@@ -116,6 +116,7 @@ def bench_nodes_vs_markers(positions, sizes, activations, lut=None, size=SIZE,
     lut = lut_default() if lut is None else lut
     own = canvas is None
     canvas = make_canvas(size) if own else canvas
+    bg = canvas.bgcolor
     try:
         canvas.bgcolor = "#10131a"
         view = _view(canvas, positions)
@@ -134,6 +135,7 @@ def bench_nodes_vs_markers(positions, sizes, activations, lut=None, size=SIZE,
         nodes.parent = markers.parent = view.parent = None
         return res
     finally:
+        canvas.bgcolor = bg
         if own:
             canvas.close()
 
@@ -270,3 +272,45 @@ def bench_hover(positions, sizes, activations, lut=None, hover=None, size=SIZE,
     finally:
         if own:
             canvas.close()
+
+
+def layout_scene(model: str):
+    """(positions, sizes, activations) of a bundled model's real layout (random activations)."""
+    from vis3d import weights
+    from vis3d.state import NetworkState
+    lay = NetworkState(weights.load(model)).layout
+    return lay.positions, lay.sizes, np.random.default_rng(0).random(lay.count).astype(np.float32)
+
+
+def main(argv=None) -> dict:
+    """``python -m vis3d.gl.bench_render [--layout mnist_cnn] [--scale]``: one JSON object."""
+    import argparse
+    import json
+
+    from vis3d.gl.context import gl_info
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--layout", help="use a bundled model's layout for the 35k-class numbers")
+    ap.add_argument("--scale", action="store_true", help="also frame_ms for 10k..1M nodes")
+    args = ap.parse_args(argv)
+    canvas = make_canvas(SIZE)
+    out = {"gl": gl_info(canvas)}
+    scenes = {"35k": layout_scene(args.layout) if args.layout else synthetic_scene(35_000),
+              "100k": synthetic_scene(100_000)}
+    for name, (pos, sizes, acts) in scenes.items():
+        r = bench_nodes_vs_markers(pos, sizes, acts, canvas=canvas)
+        r["ratio"] = r["frame_ms"] / r["markers_frame_ms"]
+        out[f"nodes_{name}"] = dict(r, nodes=len(pos))
+    pos, sizes, acts = scenes["35k"]
+    h = bench_hover(pos, sizes, acts, canvas=canvas)
+    out["hover"] = dict(h, ratio=h["hover_frame_ms"] / h["frame_ms"])
+    out["pick"] = bench_pick(pos, sizes, canvas=canvas)
+    canvas.close()
+    if args.scale:
+        out["scale_frame_ms"] = bench_scale()
+    print(json.dumps(out, indent=1, default=float))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -2,8 +2,10 @@
 
 Per node the GPU holds a position (vec3), a size (float, world-units diameter,
 so nodes grow as the camera zooms in) and ONE activation float in 0..1; the colour
-comes from a 256-entry LUT texture, looked up in the vertex shader. Each attribute
-lives in its own vertex buffer so a tick uploads only the activation floats.
+comes from a 256-entry LUT texture, looked up in the vertex shader. Position and size
+share one vec4 buffer (rarely written); the activations have their own buffer, so a
+tick uploads only N floats. The highlighted node is found by position in the vertex
+shader (a uniform), so hovering uploads nothing.
 
 Shaders: ``shaders/nodes.vert`` and ``shaders/nodes.frag`` (see vis3d.paths).
 """
@@ -95,7 +97,7 @@ def update_mvp(view) -> tuple[np.ndarray, tuple[float, float]]:
 
 
 class NodesVisual(Visual):
-    """N nodes as shaded sphere sprites: one program, one glDrawArrays(GL_POINTS)."""
+    """N nodes as shaded sphere sprites: one program, one glDrawElements(GL_POINTS)."""
 
     MIN_PX = 1.0
 
@@ -132,13 +134,13 @@ class NodesVisual(Visual):
         n = pos.shape[0]
         self.positions = pos
         self.sizes = _as_per_node(sizes, n, "sizes").copy()
-        self._node_vbo.set_data(self._packed())
+        self._node_vbo.set_data(self._packed() if n else np.zeros((1, 4), np.float32))
         # Indexed on purpose: Mesa's draw module resets every vertex of a non-indexed
         # GL_POINTS draw each time its vertex buffer fills (quadratic in N); with an
         # index buffer it works in bounded segments. Same single draw call, ~1.5x faster.
         self._ibo.set_data(np.arange(max(n, 1), dtype=np.uint32))
         acts = np.zeros(n, np.float32) if activations is None else _as_per_node(activations, n, "activations")
-        self._act_vbo.set_data(acts)
+        self._act_vbo.set_data(acts if n else np.zeros(1, np.float32))
         self.highlight = None
         self.shared_program["u_highlight"] = (0.0, 0.0, 0.0, 0.0)
         self._vshare.bounds.clear()
@@ -152,6 +154,8 @@ class NodesVisual(Visual):
 
     def set_activations(self, values: np.ndarray) -> None:
         """(N,) floats in 0..1; uploads only the activation buffer (4 bytes per node)."""
+        if self.count == 0:
+            return
         self._act_vbo.set_subdata(_as_per_node(values, self.count, "activations"))
         self.update()
 
@@ -162,12 +166,7 @@ class NodesVisual(Visual):
         self.update()
 
     def set_lut(self, lut: np.ndarray) -> None:
-        table = _as_lut(lut)
-        if table.shape == self._lut_tex.shape:
-            self._lut_tex.set_data(table)
-        else:
-            self._lut_tex.resize(table.shape[:2])
-            self._lut_tex.set_data(table)
+        self._lut_tex.set_data(_as_lut(lut))  # resizes the texture when the length differs
         self.update()
 
     def set_highlight(self, index: int | None) -> None:

@@ -32,7 +32,7 @@ class NodePicker:
     def __init__(self, positions: np.ndarray, sizes: np.ndarray, min_radius_px: float = 1.5):
         pos = np.asarray(positions, np.float32).reshape(-1, 3)
         self.positions = pos
-        self.hom = np.concatenate([pos, np.ones((len(pos), 1), np.float32)], 1)
+        self._cols = [np.ascontiguousarray(pos[:, k]) for k in range(3)]
         self.sizes = np.asarray(sizes, np.float32).reshape(-1)
         if self.sizes.shape[0] != len(pos):
             raise ValueError(f"sizes ({self.sizes.shape[0]}) and positions ({len(pos)}) differ in length")
@@ -58,17 +58,25 @@ class NodePicker:
         m, scale, offset = self._camera(source, canvas_size)
         key = (m.tobytes(), scale.tobytes(), offset.tobytes(), tuple(canvas_size))
         if key != self._key:
-            clip = self.hom @ m.astype(np.float32)
-            w = clip[:, 3]
+            # column-wise multiply-adds: no BLAS call (its threads stall on a busy machine)
+            x, y, z = self._cols
+            mf = m.astype(np.float32)
+
+            def row(j):
+                return x * mf[0, j] + y * mf[1, j] + z * mf[2, j] + mf[3, j]
+
+            w = row(3)
             ok = (w > 1e-6) & (self.sizes > 0)
-            inv_w = np.where(ok, 1.0 / np.where(ok, w, 1.0), 0.0).astype(np.float32)
-            xy = clip[:, :2] * inv_w[:, None] * scale.astype(np.float32) + offset.astype(np.float32)
-            depth = np.where(ok, clip[:, 2] * inv_w, np.inf).astype(np.float32)
+            inv_w = np.float32(1.0) / np.where(ok, w, np.float32(1.0))
+            sx, sy = (np.float32(v) for v in scale)
+            ox, oy = (np.float32(v) for v in offset)
+            xy = (row(0) * inv_w * sx + ox, row(1) * inv_w * sy + oy)
+            depth = np.where(ok, row(2) * inv_w, np.float32(np.inf))
             px_unit = np.sqrt(np.linalg.norm(m[:3, 0]) * abs(scale[0]) *
                               np.linalg.norm(m[:3, 1]) * abs(scale[1]))
             radius = np.maximum(0.5 * self.sizes * np.float32(px_unit) * inv_w, self.min_radius_px)
             r2 = np.where(ok, radius * radius, -1.0).astype(np.float32)  # hidden: never hit
-            self._proj = (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), r2, depth)
+            self._proj = (xy[0], xy[1], r2, depth)
             self._key = key
             self.projections += 1
         return self._proj
