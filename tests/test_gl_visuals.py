@@ -183,11 +183,6 @@ def test_highlight_emphasises_one_node(canvas, view):
     assert np.abs(canvas.render(alpha=False).astype(int) - before).max() == 0
 
 
-def _edge_thickness(mask, col):
-    rows = np.flatnonzero(mask[:, col])
-    return len(rows), rows
-
-
 def test_edges_have_their_pixel_width_and_vanish_after_clear(canvas, view):
     from vis3d.gl.edges import Edges
     edges = Edges(parent=view.scene)

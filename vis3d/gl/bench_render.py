@@ -108,11 +108,19 @@ def _view(canvas, positions):
     return view
 
 
+def markers_for(positions, sizes, activations, lut=None, parent=None):
+    """The naive baseline: stock Markers, antialias=0, world-size points, same colours (CPU LUT)."""
+    from vis3d.colors import map_colors
+
+    lut = lut_default() if lut is None else lut
+    markers = scene.visuals.Markers(parent=parent, scaling="scene", antialias=0)
+    markers.set_data(positions, size=sizes, face_color=map_colors(activations, lut), edge_width=0)
+    return markers
+
+
 def bench_nodes_vs_markers(positions, sizes, activations, lut=None, size=SIZE,
                            rounds: int = 4, frames: int = 10, canvas=None) -> dict:
     """{'frame_ms', 'markers_frame_ms', 'empty_frame_ms'}: same canvas, camera and colours."""
-    from vis3d.colors import map_colors
-
     lut = lut_default() if lut is None else lut
     own = canvas is None
     canvas = make_canvas(size) if own else canvas
@@ -121,9 +129,7 @@ def bench_nodes_vs_markers(positions, sizes, activations, lut=None, size=SIZE,
         canvas.bgcolor = "#10131a"
         view = _view(canvas, positions)
         nodes = Nodes(positions, sizes, lut, activations, parent=view.scene)
-        markers = scene.visuals.Markers(parent=view.scene, scaling="scene", antialias=0)
-        markers.set_data(positions, size=sizes, face_color=map_colors(activations, lut),
-                         edge_width=0)
+        markers = markers_for(positions, sizes, activations, lut, parent=view.scene)
 
         def show(n, m):
             def setup():
