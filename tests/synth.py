@@ -103,15 +103,23 @@ def _smooth_noise(rng, shape, cells, amp):
 
 
 def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = False,
-                 quality: int | None = None, info: dict | None = None) -> tuple[np.ndarray, bytes]:
+                 quality: int | None = None, info: dict | None = None,
+                 **harder) -> tuple[np.ndarray, bytes]:
     """(BGR uint8 640x480 frame as decoded from JPEG, the JPEG bytes).
 
     ``info``, if given, receives the truth: 'corners' (4, 2) of the paper in the frame and
-    'ink' (x0, y0, x1, y1), the digit's bounding box in the frame."""
+    'ink' (x0, y0, x1, y1), the digit's bounding box in the frame.
+    ``harder`` overrides ranges to stress the pipeline beyond the issue's conditions:
+    size=(lo, hi) digit height share, ink=(lo, hi) ink brightness gain (pencil ~3-4),
+    blur=(lo, hi) sigma, noise=(lo, hi) sigma, room=(lo, hi) room brightness,
+    hard_shadow=True (a sharp-edged shadow across the paper), jpeg=(lo, hi) quality."""
+    opt = {"size": (0.35, 0.65) if sheet else (0.35, 0.70), "ink": (0.8, 2.2),
+           "blur": (0.6, 2.0), "noise": (2, 7), "room": (0.15, 0.45), "jpeg": (45, 91)}
+    opt.update(harder)
     fw, fh = FRAME
     pw, ph = (600, 800) if sheet else (760, 580)   # the paper, in paper pixels
     # the digit as ink on the paper
-    dh = rng.uniform(0.35, 0.65) * ph if sheet else rng.uniform(0.35, 0.70) * fh
+    dh = rng.uniform(*opt["size"]) * (ph if sheet else fh)
     k = dh / 20.0                                  # MNIST's 20-pixel box -> dh
     big = cv2.resize(digit28.astype(np.float32) / 255.0, (int(28 * k), int(28 * k)),
                      interpolation=cv2.INTER_CUBIC)
@@ -135,7 +143,7 @@ def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = Fa
     m[:, 2] += (dx, dy)
     alpha = cv2.warpAffine(alpha, m, (pw, ph), flags=cv2.INTER_LINEAR)
     ink_colour = np.array(rng.choice([(0.10, 0.08, 0.07), (0.35, 0.12, 0.08), (0.06, 0.06, 0.06)]),
-                          np.float32) * rng.uniform(0.8, 2.2)
+                          np.float32) * rng.uniform(*opt["ink"])
     paper_colour = np.array([rng.uniform(0.85, 0.97), rng.uniform(0.90, 0.99), 1.0], np.float32)
     refl = paper_colour * (1 - alpha[..., None]) + ink_colour * alpha[..., None]
     refl *= (1 + _smooth_noise(rng, (ph, pw), 6, 0.02))[..., None]
@@ -162,7 +170,7 @@ def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = Fa
             if xs.size else None
     cover = cv2.warpPerspective(np.ones((ph, pw), np.float32), h, (fw, fh), flags=cv2.INTER_LINEAR)
     if sheet:  # a darker room: a dull, textured surface with a few objects
-        room = rng.uniform(0.15, 0.45) * (1 + _smooth_noise(rng, (fh, fw), 5, 0.25))
+        room = rng.uniform(*opt["room"]) * (1 + _smooth_noise(rng, (fh, fw), 5, 0.25))
         room = np.repeat(room[..., None], 3, axis=2) * rng.uniform(0.8, 1.2, 3).astype(np.float32)
         for _ in range(rng.integers(0, 4)):
             x, y = rng.integers(0, fw), rng.integers(0, fh)
@@ -181,10 +189,14 @@ def camera_photo(digit28: np.ndarray, rng: np.random.Generator, sheet: bool = Fa
         blob = np.exp(-(((xx - sx) ** 2 + (yy - sy) ** 2) / (2 * r * r)))
         light *= 1 - rng.uniform(0.2, 0.45) * blob
     img = frame_refl * light[..., None]
-    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 2.0))
-    img += rng.normal(0, rng.uniform(2, 7), img.shape).astype(np.float32)
+    if opt.get("hard_shadow"):
+        a, b = rng.uniform(0, fw, 2)
+        edge = cv2.GaussianBlur(np.float32(xx < a + (b - a) * yy / fh), (0, 0), 3)
+        img *= (1 - rng.uniform(0.3, 0.5) * edge)[..., None]
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(*opt["blur"]))
+    img += rng.normal(0, rng.uniform(*opt["noise"]), img.shape).astype(np.float32)
     img = np.clip(img, 0, 255).astype(np.uint8)
-    q = int(quality if quality is not None else rng.integers(45, 91))
+    q = int(quality if quality is not None else rng.integers(*opt["jpeg"]))
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
     assert ok
     return cv2.imdecode(buf, cv2.IMREAD_COLOR), buf.tobytes()

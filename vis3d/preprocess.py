@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vis3d.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
+
 SOURCES = ("auto", "pad", "camera", "raw")
 BOX = 20            # the digit is fitted into BOX x BOX ...
 SIZE = 28           # ... inside SIZE x SIZE
@@ -124,11 +126,6 @@ def normalise(ink: np.ndarray, threshold: float = 0.05) -> np.ndarray | None:
     out = np.zeros((SIZE, SIZE), np.float32)
     out[top:top + nh, left:left + nw] = crop
     return out
-
-
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
-    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
-    return x, y, x + w, y + h
 
 
 # --- pad --------------------------------------------------------------------------------
@@ -241,122 +238,6 @@ def _working_gray(frame) -> tuple[np.ndarray | None, float, str]:
     return gray, scale, ""
 
 
-def _background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Paper brightness without the ink: a closing (max then min filter) at 1/4 resolution.
-
-    Returns (background at working resolution as float32, the low-resolution background)."""
-    h, w = gray.shape
-    lw, lh = max(4, w // 4), max(4, h // 4)
-    low = cv2.resize(gray, (lw, lh), interpolation=cv2.INTER_AREA)
-    k = 2 * max(2, int(round(min(lw, lh) / 10))) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    low_bg = cv2.morphologyEx(low, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    low_bg = cv2.blur(low_bg, (3, 3))
-    bg = cv2.resize(low_bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    return bg.astype(np.float32), low_bg
-
-
-def _find_sheet(low_bg: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(hull, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
-    or None when the paper fills the frame (no sharp bright/dark boundary)."""
-    lb = np.log1p(low_bg.astype(np.float32))
-    lo, hi = np.percentile(lb, (3, 97))
-    if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
-        return None
-    level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
-    _, bright = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    grad = np.sqrt(gx * gx + gy * gy)
-    # cut the bright part along sharp edges, so a lit patch of the room beside the sheet
-    # does not join it; the sheet is the largest piece, grown back over its cut rim
-    core = bright & np.uint8(grad < 0.12) * 255
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
-    if n < 2:
-        return None
-    big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    sheet = cv2.dilate(np.uint8(labels == big) * 255, np.ones((5, 5), np.uint8)) & bright
-    area = int(np.count_nonzero(sheet))
-    if area > 0.97 * bright.size or area < 0.06 * bright.size:
-        return None
-    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    contour = max(contours, key=cv2.contourArea)
-    h, w = sheet.shape
-    pts = contour[:, 0, :]
-    inner = (pts[:, 0] > 0) & (pts[:, 0] < w - 1) & (pts[:, 1] > 0) & (pts[:, 1] < h - 1)
-    if inner.sum() < 8:
-        return None
-    edge = float(np.median(grad[pts[inner, 1], pts[inner, 0]]))
-    if edge < 0.12:               # a soft shading boundary, not the edge of a sheet
-        return None
-    hull = cv2.convexHull(contour)
-    peri = cv2.arcLength(hull, True)
-    quad = None
-    for eps in (0.02, 0.04, 0.06, 0.09, 0.12):   # coarser until 4 corners (a sheet cut by
-        poly = cv2.approxPolyDP(hull, eps * peri, True)[:, 0, :]   # the frame has more)
-        if len(poly) == 4:
-            quad = poly
-        if len(poly) <= 4:
-            break
-    if quad is None:
-        quad = cv2.boxPoints(cv2.minAreaRect(hull))
-    return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
-
-
-def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int):
-    """Connected ink components -> (keep mask, reason). The largest component away from the
-    sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
-    if n < 2:
-        return None, "no ink on the paper"
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-    areas[0] = 0
-    min_area = max(12, int(0.0004 * region_area))
-    cand = np.flatnonzero(areas >= min_area)
-    if cand.size == 0:
-        return None, "no ink on the paper (only specks)"
-    if n > 100 + 0.002 * region_area:
-        return None, "no digit (noise)"
-    touching = np.zeros(n, bool)
-    touching[np.unique(labels[band > 0])] = True
-    # paper edges and shadows along them: components lying mostly in a strip at the border
-    in_zone = np.bincount(labels[zone > 0], minlength=n)
-    edge = touching & (in_zone > 0.5 * areas)
-    cand = cand[~edge[cand]]
-    if cand.size == 0:
-        return None, "no ink on the paper"
-    inner = cand[~touching[cand]]
-    pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
-    main = pool[np.argmax(areas[pool])]
-    x, y, w, h = stats[main, :4]
-    short = min(mask.shape)
-    if max(w, h) < 0.04 * short or areas[main] < 2 * min_area:
-        return None, "no ink on the paper (only specks)"
-    keep = [main]
-    x0, y0, x1, y1 = x, y, x + w, y + h
-    others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]]
-    for _ in range(2):
-        reach = 0.5 * max(x1 - x0, y1 - y0)
-        for i in others:
-            if i in keep:
-                continue
-            bx, by, bw, bh = stats[i, :4]
-            gap_x = max(0, max(x0, bx) - min(x1, bx + bw))
-            gap_y = max(0, max(y0, by) - min(y1, by + bh))
-            if max(gap_x, gap_y) <= reach:
-                keep.append(i)
-                x0, y0 = min(x0, bx), min(y0, by)
-                x1, y1 = max(x1, bx + bw), max(y1, by + bh)
-    kept = areas[keep].sum()
-    if kept > 0.35 * region_area:
-        return None, "no digit (too much dark area)"
-    if kept < 0.4 * areas[~edge].sum():
-        return None, "no digit (too many marks)"
-    lut = np.zeros(n, np.uint8)
-    lut[keep] = 255
-    return lut[labels], ""
-
-
 def prepare_camera(frame) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared."""
     gray, scale, why = _working_gray(frame)
@@ -370,52 +251,33 @@ def prepare_camera(frame) -> Prepared:
     if p99 - p1 < 16:
         return Prepared(None, "camera", "no ink on the paper")
     g = cv2.GaussianBlur(gray, (3, 3), 0)
-    bg, low_bg = _background(g)
+    bg, low_bg, low_gray = background(g)
     h, w = g.shape
-    found = _find_sheet(low_bg)
-    region = np.zeros((h, w), np.uint8)
+    whole = np.full((h, w), 255, np.uint8)
+    found = find_sheet(low_bg, low_gray)
     corners = None
     if found is None:
-        region[:] = 255
-        margin = 3
+        res, why, _ = extract(g, bg, whole, 3)
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
         hull, quad = found
+        region = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(region, np.round(hull * (sx, sy)).astype(np.int32), 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
-        margin = 9
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
-    region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    band = region - cv2.erode(region, np.ones((3, 3), np.uint8),
-                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    z = 2 * max(3, int(0.05 * min(h, w))) + 1
-    zone = region - cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_RECT, (z, z)),
-                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    region_area = int(np.count_nonzero(region))
-    if region_area < 0.02 * h * w:
-        return Prepared(None, "camera", "no paper in view", sheet=corners)
-    if float(bg[region > 0].mean()) < 50:
-        return Prepared(None, "camera", "too dark", sheet=corners)
-    dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
-    np.clip(dark, 0.0, 1.0, out=dark)
-    dark[region == 0] = 0.0
-    dark8 = (dark * 255.0).astype(np.uint8)
-    otsu, _ = cv2.threshold(dark8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    t = float(np.clip(otsu / 255.0, 0.2, 0.5))
-    mask = np.uint8(dark > t) * 255
-    keep, why = _select_digit(mask, band, zone, region_area)
-    if keep is None:
+        res, why, cut = extract(g, bg, region, 9)
+        if res is not None and cut:
+            # The digit runs over the "sheet edge": perhaps that edge is a shadow's, on paper
+            # filling the frame. Take the whole frame if the digit is whole there, beside
+            # the lit part, on a background bright enough for paper. (A digit wholly in
+            # such a shadow stays "no ink": an empty sheet in a room looks the same.)
+            res2, _, cut2 = extract(g, bg, whole, 3)
+            if res2 is not None and not cut2 and shadowed_paper(res2[1], res, region, bg):
+                res, corners = res2, None
+    if res is None:
         return Prepared(None, "camera", why, sheet=corners)
-    x0, y0, x1, y1 = _bbox(keep)
-    x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
-    keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
-    d = dark[y0:y1, x0:x1]
-    level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))
-    lo = 0.5 * t
-    ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
-    ink[keep == 0] = 0.0
+    ink, box = res
     image = normalise(ink)
     if image is None:
         return Prepared(None, "camera", "no ink on the paper", sheet=corners)
-    bbox = tuple(int(round(v / scale)) for v in (x0, y0, x1, y1))
+    bbox = tuple(int(round(v / scale)) for v in box)
     return Prepared(image, "camera", bbox=bbox, sheet=corners)

@@ -1,0 +1,195 @@
+"""Finding the paper and the ink on it in a camera frame (the camera pipeline's inside).
+
+Works on an 8-bit gray frame at about 320 pixels wide: the paper's brightness without
+the ink (a closing), the sheet in front of a darker room (a bright region bounded by
+sharp edges), and the digit's strokes on it (largest connected components away from the
+sheet's edge; specks, paper edges and shadows along them dropped). Numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the non-zero pixels."""
+    x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+    return x, y, x + w, y + h
+
+
+def background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paper brightness without the ink: a closing (max then min filter) wider than any
+    stroke; sharp shadow edges survive it. Returns (float32 background, 1/4 size copies
+    of the background and of the image)."""
+    h, w = gray.shape
+    k = 2 * max(2, int(round(min(h, w) / 10))) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    bg = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    bg = cv2.blur(bg, (5, 5))
+    size = (max(4, w // 4), max(4, h // 4))
+    low = cv2.resize(bg, size, interpolation=cv2.INTER_AREA)
+    low_gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return bg.astype(np.float32), low, low_gray
+
+
+def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(hull, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
+    or None when the paper fills the frame (no sharp bright/dark boundary)."""
+    lb = np.log1p(low_bg.astype(np.float32))
+    lo, hi = np.percentile(lb, (3, 97))
+    if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
+        return None
+    level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
+    cut_level, bright = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    # the same level on the image itself: the closing fills narrow strips of room (between
+    # the sheet and the frame's border) with paper brightness; the image does not. Ink
+    # makes holes here, which the outer contour's hull closes again.
+    lg = np.log1p(low_gray.astype(np.float32))
+    bright &= np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
+    gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    grad = np.sqrt(gx * gx + gy * gy)
+    # cut the bright part along sharp edges, so a lit patch of the room beside the sheet
+    # does not join it; the sheet is the largest piece, grown back over its cut rim
+    core = bright & np.uint8(grad < 0.12) * 255
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
+    if n < 2:
+        return None
+    big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    sheet = cv2.dilate(np.uint8(labels == big) * 255, np.ones((5, 5), np.uint8)) & bright
+    area = int(np.count_nonzero(sheet))
+    if area > 0.97 * bright.size or area < 0.06 * bright.size:
+        return None
+    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contour = max(contours, key=cv2.contourArea)
+    h, w = sheet.shape
+    pts = contour[:, 0, :]
+    inner = (pts[:, 0] > 0) & (pts[:, 0] < w - 1) & (pts[:, 1] > 0) & (pts[:, 1] < h - 1)
+    if inner.sum() < 8:
+        return None
+    edge = float(np.median(grad[pts[inner, 1], pts[inner, 0]]))
+    if edge < 0.12:               # a soft shading boundary, not the edge of a sheet
+        return None
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    quad = None
+    for eps in (0.02, 0.04, 0.06, 0.09, 0.12):   # coarser until 4 corners (a sheet cut by
+        poly = cv2.approxPolyDP(hull, eps * peri, True)[:, 0, :]   # the frame has more)
+        if len(poly) == 4:
+            quad = poly
+        if len(poly) <= 4:
+            break
+    if quad is None:
+        quad = cv2.boxPoints(cv2.minAreaRect(hull))
+    return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
+
+
+def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int):
+    """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
+    sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    if n < 2:
+        return None, "no ink on the paper", False
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    areas[0] = 0
+    min_area = max(12, int(0.0004 * region_area))
+    cand = np.flatnonzero(areas >= min_area)
+    if cand.size == 0:
+        return None, "no ink on the paper (only specks)", False
+    if n > 100 + 0.002 * region_area:
+        return None, "no digit (noise)", False
+    touching = np.zeros(n, bool)
+    touching[np.unique(labels[band > 0])] = True
+    # paper edges and shadows along them: components lying mostly in a strip at the border
+    in_zone = np.bincount(labels[zone > 0], minlength=n)
+    edge = touching & (in_zone > 0.5 * areas)
+    cand = cand[~edge[cand]]
+    if cand.size == 0:
+        return None, "no ink on the paper", False
+    inner = cand[~touching[cand]]
+    pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
+    main = pool[np.argmax(areas[pool])]
+    x, y, w, h = stats[main, :4]
+    short = min(mask.shape)
+    if max(w, h) < 0.04 * short or areas[main] < 2 * min_area:
+        return None, "no ink on the paper (only specks)", False
+    keep = [main]
+    x0, y0, x1, y1 = x, y, x + w, y + h
+    others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]]
+    for _ in range(2):
+        reach = 0.5 * max(x1 - x0, y1 - y0)
+        for i in others:
+            if i in keep:
+                continue
+            bx, by, bw, bh = stats[i, :4]
+            gap_x = max(0, max(x0, bx) - min(x1, bx + bw))
+            gap_y = max(0, max(y0, by) - min(y1, by + bh))
+            if max(gap_x, gap_y) <= reach:
+                keep.append(i)
+                x0, y0 = min(x0, bx), min(y0, by)
+                x1, y1 = max(x1, bx + bw), max(y1, by + bh)
+    kept = areas[keep].sum()
+    if kept > 0.35 * region_area:
+        return None, "no digit (too much dark area)", False
+    if kept < 0.4 * areas[~edge].sum():
+        return None, "no digit (too many marks)", False
+    lut = np.zeros(n, np.uint8)
+    lut[keep] = 255
+    return lut[labels], "", bool(touching[keep].any())
+
+
+def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int):
+    """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
+    ``cut``: the digit touches the region's edge."""
+    h, w = g.shape
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
+    region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    band = region - cv2.erode(region, np.ones((3, 3), np.uint8),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    z = 2 * max(3, int(0.05 * min(h, w))) + 1
+    zone = region - cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_RECT, (z, z)),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    region_area = int(np.count_nonzero(region))
+    if region_area < 0.02 * h * w:
+        return None, "no paper in view", False
+    if float(bg[region > 0].mean()) < 50:
+        return None, "too dark", False
+    dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
+    np.clip(dark, 0.0, 1.0, out=dark)
+    dark[region == 0] = 0.0
+    otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
+                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    t = float(np.clip(otsu / 255.0, 0.2, 0.5))
+    mask = np.uint8(dark > t) * 255
+    keep, why, cut = _select_digit(mask, band, zone, region_area)
+    if keep is None:
+        return None, why, False
+    x0, y0, x1, y1 = bbox(keep)
+    x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
+    keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
+    d = dark[y0:y1, x0:x1]
+    level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))
+    lo = 0.5 * t
+    ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
+    ink[keep == 0] = 0.0
+    return (ink, (x0, y0, x1, y1)), "", cut
+
+
+def _box_area(box) -> int:
+    return max(1, (box[2] - box[0]) * (box[3] - box[1]))
+
+
+def shadowed_paper(box, first, region: np.ndarray, bg: np.ndarray) -> bool:
+    """Whether a digit found in the whole frame (``box``) is on paper in a shadow beside the
+    lit part that looked like a sheet, rather than on the room around a real sheet."""
+    if first is not None and _box_area(box) > 4 * _box_area(first[1]):
+        return False                 # it grew into a ring along a real sheet's edge
+    x0, y0, x1, y1 = box
+    h, w = region.shape
+    reach = int(0.1 * min(h, w))
+    near = region[max(0, y0 - reach):y1 + reach, max(0, x0 - reach):x1 + reach]
+    if not near.any():
+        return False
+    around = float(np.median(bg[y0:y1, x0:x1]))
+    return around >= 0.35 * float(np.median(bg[region > 0]))
