@@ -77,9 +77,9 @@ def _node_on_screen(window, slab_name, k=0):
     """A node of the slab that is the front-most thing at its own projected pixel."""
     s = window.state.layout.slab(slab_name)
     for node in range(s.offset + k, s.offset + s.count):
-        x, y = window.scene.project([node])[0, :2]
+        x, y = np.round(window.scene.project([node])[0, :2])
         if window.scene.pick(x, y) == node:
-            return node, QPoint(int(round(x)), int(round(y)))
+            return node, QPoint(int(x), int(y))
     raise AssertionError(f"no visible node in {slab_name}")
 
 

@@ -142,7 +142,7 @@ class NetworkScene:
         self.canvas.update()
 
     # --- camera ----------------------------------------------------------------------
-    def _fit(self, indices: np.ndarray, fill: float = 0.9) -> None:
+    def _fit(self, indices: np.ndarray, fill: float = 0.94) -> None:
         """Move the camera until these nodes fill the canvas and sit in its middle."""
         cam = self.view.camera
         w, h = self.canvas.size

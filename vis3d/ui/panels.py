@@ -186,6 +186,8 @@ class DetailsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         self.title = QLabel("Click a node to pin it.")
         self.title.setWordWrap(True)
+        # Long descriptions wrap; they must never widen the dock (that would move the scene).
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.field = ImageView("receptive field on the input")
         self.weights = ImageView("weights")
         self.history = Sparkline()
