@@ -80,6 +80,22 @@ def test_pad_result_does_not_depend_on_position_or_polarity(mnist_test):
     assert np.abs(a - d).max() < 0.01
 
 
+def test_fat_pen_is_thinned_to_mnist_width(mnist_test):
+    digit = mnist_test.images[0]
+    fat = synth.pad_drawing(digit, np.random.default_rng(3), pen=(25, 25), extent=(0.35, 0.35))
+    ink = fat.astype(np.float32) / 255
+    assert pp.stroke_width(ink) * 20 / 98 > pp.WIDTH_MAX        # 25 px pen on a 98 px digit
+    thinned = pp.even_strokes(ink)
+    assert thinned.sum() < 0.8 * ink.sum()
+    out = pp.prepare_pad(fat).image
+    assert pp.stroke_width(cv2.resize(out, (280, 280), interpolation=cv2.INTER_CUBIC)) / 10 \
+        < pp.WIDTH_MAX
+    fine = synth.pad_drawing(digit, np.random.default_rng(3), pen=(12, 12), extent=(0.8, 0.8))
+    assert pp.even_strokes(fine.astype(np.float32) / 255).sum() == (fine / np.float32(255)).sum()
+    small = mnist_test.images[1].astype(np.float32) / 255
+    assert pp.even_strokes(small) is small                        # MNIST-sized: untouched
+
+
 def test_dtypes_and_transparent_canvas_agree(mnist_test):
     pad = synth.pad_drawing(mnist_test.images[1], np.random.default_rng(2))
     ref = pp.prepare_pad(pad).image
