@@ -241,3 +241,15 @@ def test_core_imports_no_gui():
             "print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_straight_strokes_survive_thinning():
+    """A ruler-straight '1' (its tight crop is all stroke edge to edge) is still a digit."""
+    import cv2 as _cv2
+    from vis3d.preprocess import prepare_pad, stroke_width
+    img = np.zeros((280, 280), np.uint8)
+    _cv2.line(img, (140, 50), (140, 230), 255, 18)
+    crop = img[50 - 9:230 + 10, 140 - 9:140 + 10].astype(np.float32) / 255
+    assert stroke_width(crop) < 25
+    p = prepare_pad(img)
+    assert p.found and p.image.max() > 0.5

@@ -117,10 +117,12 @@ def normalise(ink: np.ndarray, threshold: float = 0.05) -> np.ndarray | None:
         interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
         crop = cv2.resize(crop, (nw, nh), interpolation=interp)
     crop = np.clip(crop, 0.0, 1.0)
-    m = cv2.moments(crop)
-    if m["m00"] <= 1e-6:
+    # Centre of mass by numpy: cv2.moments reads an N x 2 array (a thin '1') as a point list.
+    mass = float(crop.sum())
+    if mass <= 1e-6:
         return None
-    cy, cx = m["m01"] / m["m00"], m["m10"] / m["m00"]
+    cy = float(crop.sum(axis=1) @ np.arange(crop.shape[0])) / mass
+    cx = float(crop.sum(axis=0) @ np.arange(crop.shape[1])) / mass
     top = int(np.clip(round(CENTRE - cy), 0, SIZE - nh))
     left = int(np.clip(round(CENTRE - cx), 0, SIZE - nw))
     out = np.zeros((SIZE, SIZE), np.float32)
@@ -132,7 +134,10 @@ def stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width in pixels: 2 * area / boundary pixels of the ink above half."""
     solid = np.uint8(ink > 0.5)
     area = int(np.count_nonzero(solid))
-    inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8))))
+    # Outside the array counts as background: ink touching the edge of a tight crop is
+    # still a stroke boundary (the default border would make it look infinitely wide).
+    inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8),
+                                           borderType=cv2.BORDER_CONSTANT, borderValue=0)))
     return 2.0 * area / max(area - inner, 1)
 
 
@@ -163,7 +168,10 @@ def even_strokes(ink: np.ndarray) -> np.ndarray:
         if radius < 1:
             return ink
         disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        ink = cv2.erode(ink, disk)
+        thinner = cv2.erode(ink, disk)
+        if float(thinner.max()) < 0.5:   # never erase a drawing while thinning it
+            return ink
+        ink = thinner
     return ink
 
 
