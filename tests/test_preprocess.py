@@ -76,7 +76,7 @@ def test_pad_result_does_not_depend_on_position_or_polarity(mnist_test):
     c = pp.prepare_pad(255 - pad).image
     d = pp.prepare_pad(cv2.cvtColor(pad, cv2.COLOR_GRAY2BGR)).image
     assert np.abs(a - b).max() < 1e-5
-    assert np.abs(a - c).max() < 1e-5
+    assert np.abs(a - c).max() < 5e-3   # 8-bit rounding of light vs dark canvases
     assert np.abs(a - d).max() < 0.01
 
 

@@ -22,19 +22,44 @@ def _median_ms(fn, repeat: int, warmup: int = 5) -> float:
     return float(np.median(times) * 1e3)
 
 
-def model_figures(state, pad_image: np.ndarray, repeat: int) -> dict:
-    """forward_ms (bare forward) and probe_ms (forward keeping every layer), one thread."""
+def _interleaved_ms(fns: dict, repeat: int, rounds: int = 6) -> dict:
+    """Median ms of each function, measured in alternating rounds so that whatever else
+    the machine does at the time weighs on all of them alike."""
+    times = {k: [] for k in fns}
+    for fn in fns.values():
+        for _ in range(5):
+            fn()
+    per = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(per):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {k: float(np.median(v) * 1e3) for k, v in times.items()}
+
+
+def forward_fns(state, pad_images) -> dict:
+    """forward (bare model call), probe (forward keeping every layer) on the two inputs."""
     import torch
 
-    x = torch.from_numpy(state.probe.run(np.zeros((28, 28), np.float32)).input.copy()).view(1, 1, 28, 28)
+    from vis3d.preprocess import prepare_pad
+
+    images = [prepare_pad(p).image for p in pad_images]
+    xs = [torch.from_numpy(im).view(1, 1, 28, 28) for im in images]
     model = state.loaded.model
+    k = [0]
 
-    def bare():
+    def forward():
+        k[0] ^= 1
         with torch.no_grad():
-            model(x)
+            model(xs[k[0]])
 
-    img = x[0, 0].numpy()
-    return {"forward_ms": _median_ms(bare, repeat), "probe_ms": _median_ms(lambda: state.probe.run(img), repeat)}
+    def probe():
+        k[0] ^= 1
+        state.probe.run(images[k[0]])
+
+    return {"forward_ms": forward, "probe_ms": probe}
 
 
 def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
@@ -60,7 +85,8 @@ def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
             sc.nodes.set_activations(state.values)
             canvas.context.flush_commands()
 
-        out = {"tick_ms": _median_ms(tick, repeat)}
+        # Forward, probe and tick measured together, in the same process state.
+        out = _interleaved_ms({**forward_fns(state, pad_images), "tick_ms": tick}, repeat)
         L = state.layout
         markers = vscene.visuals.Markers(parent=sc.view.scene, scaling="scene", antialias=0)
         markers.set_data(L.positions, size=L.sizes, face_color=map_colors(state.values, colors.lut(sc.colormap)),
@@ -143,7 +169,6 @@ def run(model: str | None, repeat: int | None = None) -> dict:
     pads = bench_inputs.sample_inputs()[0][:2]
     pads = pads if len(pads) == 2 else [pads[0], pads[0][:, ::-1].copy()]
     result = {"model": state.name, "nodes": state.layout.count}
-    result.update(model_figures(state, pads[0], repeat))
     result.update(scene_figures(state, pads, repeat, frames))
     result.update(bench_inputs.measure(repeat))
     pos, sizes, acts = br.synthetic_scene(100_000)

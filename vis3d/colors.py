@@ -75,21 +75,26 @@ class Normaliser:
         raw = self.gather(acts)
         out = self.out
         slabs = self.layout.slabs
+        starts = self.layout.offsets[:-1]
+        lows = np.minimum.reduceat(raw, starts)    # every slab's min and max in two passes
+        highs = np.maximum.reduceat(raw, starts)
         if self.mode == "global":
-            hidden = [s for s, fixed in zip(slabs, self._fixed) if not fixed]
-            lo = min((float(raw[s.offset:s.offset + s.count].min()) for s in hidden), default=0.0)
-            hi = max((float(raw[s.offset:s.offset + s.count].max()) for s in hidden), default=1.0)
+            hidden = [k for k, fixed in enumerate(self._fixed) if not fixed]
+            g_lo = float(lows[hidden].min()) if hidden else 0.0
+            g_hi = float(highs[hidden].max()) if hidden else 1.0
         for k, s in enumerate(slabs):
-            seg = raw[s.offset:s.offset + s.count]
             if self._fixed[k]:
                 a, b = 0.0, 1.0
             elif self.mode == "layer":
-                a, b = float(seg.min()), float(seg.max())
+                a, b = float(lows[k]), float(highs[k])
             else:
-                a, b = lo, hi
+                a, b = g_lo, g_hi
             self.ranges[k] = (a, b)
             dst = out[s.offset:s.offset + s.count]
-            np.subtract(seg, a, out=dst)
+            np.subtract(raw[s.offset:s.offset + s.count], a, out=dst)
             dst *= 1.0 / (b - a) if b > a else 0.0
-        np.clip(out, 0.0, 1.0, out=out)
+        # Min-max scaling keeps every hidden slab in 0..1; the probabilities are 0..1
+        # already. Only an input image outside 0..1 needs clamping.
+        if self._fixed[0] and (lows[0] < 0 or highs[0] > 1):
+            np.clip(out, 0.0, 1.0, out=out)
         return out

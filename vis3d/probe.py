@@ -115,7 +115,7 @@ class Probe:
                 x = self.model(x)
                 captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
                 fed = self._fed
-        layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out[0].numpy())
+        layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out.numpy()[0])
                   for name, kind, out in captured]
         last = layers[-1]
         if last.kind == "softmax":
