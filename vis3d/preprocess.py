@@ -114,15 +114,15 @@ def normalise(ink: np.ndarray, threshold: float = 0.05) -> np.ndarray | None:
     if (nh, nw) != (h, w):
         interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
         crop = cv2.resize(crop, (nw, nh), interpolation=interp)
-    crop = np.clip(crop, 0.0, 1.0)
+        np.minimum(crop, 1.0, out=crop)  # the filters are convex, but round up by 1e-7
     # Centre of mass by numpy: cv2.moments reads an N x 2 array (a thin '1') as a point list.
     mass = float(crop.sum())
     if mass <= 1e-6:
         return None
     cy = float(crop.sum(axis=1) @ np.arange(crop.shape[0])) / mass
     cx = float(crop.sum(axis=0) @ np.arange(crop.shape[1])) / mass
-    top = int(np.clip(round(CENTRE - cy), 0, SIZE - nh))
-    left = int(np.clip(round(CENTRE - cx), 0, SIZE - nw))
+    top = min(max(int(round(CENTRE - cy)), 0), SIZE - nh)
+    left = min(max(int(round(CENTRE - cx)), 0), SIZE - nw)
     out = np.zeros((SIZE, SIZE), np.float32)
     out[top:top + nh, left:left + nw] = crop
     return out
@@ -184,7 +184,8 @@ def _pad_ink(gray: np.ndarray, bg: float) -> tuple[np.ndarray, float]:
     top = float(ink.max())
     if 0.1 <= top < 0.9:          # faint strokes: stretched to full ink
         ink = ink * (1.0 / top)
-    return np.clip(ink, 0.0, 1.0, out=ink), top
+    np.maximum(ink, 0.0, out=ink)
+    return np.minimum(ink, 1.0, out=ink), top
 
 
 def _big_gray_u8(img) -> np.ndarray | None:

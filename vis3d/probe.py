@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+_IDENTITY_IN_EVAL = (nn.Dropout, nn.Dropout2d, nn.Identity)
+
 # Modules that only reshape, normalise or are identities at inference: not shown as layers.
 PASSTHROUGH = (nn.Flatten, nn.Dropout, nn.Dropout2d, nn.Identity)
 KINDS = (
@@ -107,6 +109,8 @@ class Probe:
                 for i, (name, module, kind) in enumerate(self._steps):
                     if i == self._first_shown:
                         fed = x
+                    if kind is None and isinstance(module, _IDENTITY_IN_EVAL) and not module.training:
+                        continue  # dropout at inference is the identity: skip the call
                     x = module(x)
                     if kind is not None:
                         captured.append((name, kind, x))
