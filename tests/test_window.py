@@ -137,8 +137,10 @@ def test_model_switch_bad_weights_and_normalisation(window, tmp_path):
     assert not window.set_model(str(bad))
     assert window.state.name == "lenet5"
     assert "bad.safetensors" in window.statusBar().currentMessage()
+    assert window.colorbar.left == "layer min"
     window.norm_box.setCurrentIndex(1)
     assert window.state.mode == "global"
+    assert float(window.colorbar.right) > float(window.colorbar.left) >= 0.0
 
 
 def test_screenshot_and_hidden_layers(window, tmp_path):

@@ -124,6 +124,16 @@ class ColorBar(QWidget):
         self.lut, self.left, self.right, self.caption = lut, left, right, caption
         self.update()
 
+    def show_normalisation(self, lut: np.ndarray, normaliser) -> None:
+        """What the colour ends mean under the normaliser's current mode."""
+        if normaliser.mode == "layer":
+            self.set_mapping(lut, "layer min", "layer max", "per layer; input and output 0→1")
+            return
+        hidden = [r for s, r in zip(normaliser.layout.slabs, normaliser.ranges)
+                  if s.kind not in ("input", "output")]
+        lo, hi = hidden[0] if hidden else (0.0, 1.0)
+        self.set_mapping(lut, f"{lo:.2f}", f"{hi:.2f}", "global; input and output 0→1")
+
     def paintEvent(self, _event):
         p = QPainter(self)
         w = self.width()

@@ -346,16 +346,7 @@ class MainWindow(QMainWindow):
         self._update_colorbar()
 
     def _update_colorbar(self) -> None:
-        lut = colors.lut(self.scene.colormap)
-        if self.state.mode == "layer":
-            self.colorbar.set_mapping(lut, "layer min", "layer max",
-                                      "per layer; input and output 0→1")
-        else:
-            ranges = [r for s, r in zip(self.state.layout.slabs, self.state.normaliser.ranges)
-                      if s.kind not in ("input", "output")]
-            lo, hi = (ranges[0] if ranges else (0.0, 1.0))
-            self.colorbar.set_mapping(lut, f"{lo:.2f}", f"{hi:.2f}",
-                                      "global; input and output 0→1")
+        self.colorbar.show_normalisation(colors.lut(self.scene.colormap), self.state.normaliser)
 
     def _source_changed(self, source: str) -> None:
         (self.act_cam if source == "camera" else self.act_pad).setChecked(True)
