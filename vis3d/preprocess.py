@@ -214,15 +214,24 @@ def prepare_pad(img) -> Prepared:
     back, check, x0, y0 = 1, None, 0, 0
     if max(gray.shape) > PAD_WORK and min(gray.shape) >= 2 * (-(-max(gray.shape) // PAD_WORK)):
         back = -(-max(gray.shape) // PAD_WORK)       # a whole factor: OpenCV's fast path
-        # Shape checks see a max-pooled copy of the canvas (a one-pixel speck stays a speck).
-        peak = (cv2.dilate if bg < 0.5 else cv2.erode)(gray, np.ones((back, back), np.uint8))
-        check, top = _pad_ink(peak[back // 2::back, back // 2::back].astype(np.float32) * unit, bg)
+        top = (float(gray.max()) * unit - bg) if bg < 0.5 else (bg - float(gray.min()) * unit)
         if top < 0.1:
             return Prepared(None, "pad", "blank pad")
+        # Every pixel with a trace of ink (2% of the strongest) ...
+        level = (bg + 0.02 * top if bg < 0.5 else bg - 0.02 * top) / unit
+        mode = cv2.THRESH_BINARY if bg < 0.5 else cv2.THRESH_BINARY_INV
+        if gray.dtype != np.uint8:
+            mask = np.uint8(gray > level if bg < 0.5 else gray < level) * 255
+        else:
+            mask = cv2.threshold(gray, level, 255, mode)[1]
+        # ... gives the shape checks a block-wise "any ink" copy (a one-pixel speck stays a
+        # speck) and the digit's box.
+        hb, wb = (gray.shape[0] // back) * back, (gray.shape[1] // back) * back
+        check = (cv2.resize(mask[:hb, :wb], (wb // back, hb // back),
+                            interpolation=cv2.INTER_AREA) > 0).astype(np.float32)
         # The digit: cropped to its ink (so the result does not depend on where it was
         # drawn), then area-averaged by the whole factor, keeping the stroke profile.
-        level = (bg + 0.02 * top if bg < 0.5 else bg - 0.02 * top) / unit
-        x, y, w, h = cv2.boundingRect((gray > level if bg < 0.5 else gray < level).view(np.uint8))
+        x, y, w, h = cv2.boundingRect(mask)
         x0, y0 = max(0, x - back), max(0, y - back)
         x1 = min(gray.shape[1], x0 + (-(-(x + w + back - x0) // back)) * back)
         y1 = min(gray.shape[0], y0 + (-(-(y + h + back - y0) // back)) * back)

@@ -104,7 +104,7 @@ class Probe:
         x = torch.from_numpy(image).view(1, 1, 28, 28)
         captured = []
         fed = None
-        with torch.no_grad():
+        with torch.inference_mode():  # cheaper than no_grad: no autograd bookkeeping at all
             if self._sequential:
                 for i, (name, module, kind) in enumerate(self._steps):
                     if i == self._first_shown:
