@@ -52,7 +52,9 @@ class Normaliser:
     def __init__(self, layout, mode: str = "layer"):
         self.layout = layout
         self.mode = mode
-        self.raw = np.zeros(layout.count, np.float32)
+        self._raw = np.zeros(layout.count, np.float32)
+        self._acts = None         # the activations ``raw`` is gathered from, on demand
+        self._raw_stale = False
         self.out = np.zeros(layout.count, np.float32)
         self.ranges = [(0.0, 1.0)] * len(layout.slabs)
         self._fixed = [s.kind in ("input", "output") for s in layout.slabs]
@@ -62,36 +64,43 @@ class Normaliser:
             raise ValueError(f"normalisation must be 'layer' or 'global', not {mode!r}")
         self.mode = mode
 
-    def gather(self, acts) -> np.ndarray:
-        """Copy every slab's values into the flat raw buffer (node order)."""
+    def _slab_values(self, acts) -> list:
         by_name = {layer.name: layer.values for layer in acts.layers}
         by_name["input"] = acts.input
-        for s in self.layout.slabs:
-            values = acts.probs if s.kind == "output" else by_name[s.value_layer]
-            self.raw[s.offset:s.offset + s.count] = values.reshape(-1)
-        return self.raw
+        return [(acts.probs if s.kind == "output" else by_name[s.value_layer]).reshape(-1)
+                for s in self.layout.slabs]
+
+    @property
+    def raw(self) -> np.ndarray:
+        """Every node's un-normalised value in node order (gathered only when asked for:
+        hover, pin and edges need it, the per-tick colour update does not)."""
+        if self._raw_stale:
+            for s, values in zip(self.layout.slabs, self._slab_values(self._acts)):
+                self._raw[s.offset:s.offset + s.count] = values
+            self._raw_stale = False
+        return self._raw
 
     def __call__(self, acts) -> np.ndarray:
-        raw = self.gather(acts)
+        self._acts, self._raw_stale = acts, True
+        values = self._slab_values(acts)
         out = self.out
         slabs = self.layout.slabs
-        starts = self.layout.offsets[:-1]
-        lows = np.minimum.reduceat(raw, starts)    # every slab's min and max in two passes
-        highs = np.maximum.reduceat(raw, starts)
+        lows = [float(v.min()) for v in values]
+        highs = [float(v.max()) for v in values]
         if self.mode == "global":
             hidden = [k for k, fixed in enumerate(self._fixed) if not fixed]
-            g_lo = float(lows[hidden].min()) if hidden else 0.0
-            g_hi = float(highs[hidden].max()) if hidden else 1.0
+            g_lo = min((lows[k] for k in hidden), default=0.0)
+            g_hi = max((highs[k] for k in hidden), default=1.0)
         for k, s in enumerate(slabs):
             if self._fixed[k]:
                 a, b = 0.0, 1.0
             elif self.mode == "layer":
-                a, b = float(lows[k]), float(highs[k])
+                a, b = lows[k], highs[k]
             else:
                 a, b = g_lo, g_hi
             self.ranges[k] = (a, b)
             dst = out[s.offset:s.offset + s.count]
-            np.subtract(raw[s.offset:s.offset + s.count], a, out=dst)
+            np.subtract(values[k], a, out=dst)
             dst *= 1.0 / (b - a) if b > a else 0.0
         # Min-max scaling keeps every hidden slab in 0..1; the probabilities are 0..1
         # already. Only an input image outside 0..1 needs clamping.
