@@ -126,3 +126,18 @@ def test_train_reproduces_lenet5_card(mnist_dir, tmp_path):
     new = json.loads(out.with_suffix(".json").read_text())
     assert abs(new["test_accuracy"] - card["test_accuracy"]) <= 0.003
     assert np.isfinite(new["test_accuracy"])
+
+
+def test_broken_pt_files_give_one_clear_line(tmp_path):
+    real = tmp_path / "real.pt"
+    torch.save(nets.build("lenet5").state_dict(), real)
+    cases = {"text.pt": b"hello world", "abc.pt": b"abc", "empty.pt": b"",
+             "random.pt": np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8).tobytes(),
+             "cut.pt": real.read_bytes()[:5000]}
+    for name, payload in cases.items():
+        (tmp_path / name).write_bytes(payload)
+        with pytest.raises(Vis3dError) as err:
+            weights.load(tmp_path / name)
+        msg = str(err.value)
+        assert name in msg and "\n" not in msg and len(msg) < 300, msg
+        assert "weights_only=False" not in msg

@@ -116,8 +116,8 @@ def test_raw_source(capsys, tmp_path, digits):
     assert code == 0 and json.loads(lines[0])["digit"] == 9
     big = tmp_path / "big.png"
     cv2.imwrite(str(big), np.zeros((64, 64), np.uint8))
-    code, lines, _ = run(capsys, "--source", "raw", big)
-    assert code == 0 and "no digit (raw input must be 28x28" in lines[0]
+    code, lines, err = run(capsys, "--source", "raw", big)
+    assert code == 1 and not lines and "--source raw needs a 28x28 image, not 64x64" in err
 
 
 def test_mixed_good_and_bad_inputs(capsys, tmp_path, pads):

@@ -228,3 +228,43 @@ def test_auto_orbit_turns_the_camera(window, qtbot):
     qtbot.waitUntil(lambda: abs(cam.azimuth - az) > 1.0, timeout=3000)
     window.act_orbit.trigger()
     assert not window.scene.auto_orbit
+
+
+def test_shift_drag_pans_the_view(window, qtbot):
+    cam = window.scene.view.camera
+    start = np.array(cam.center)
+    before = window.scene.project([0])[0, :2]
+    native = window.canvas.native
+    p0, p1 = QPoint(300, 300), QPoint(500, 300)
+    from PyQt5.QtCore import QEvent, QPointF
+    from PyQt5.QtGui import QMouseEvent
+    from PyQt5.QtWidgets import QApplication
+
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(native, QMouseEvent(kind, QPointF(pos), button, buttons,
+                                                   Qt.ShiftModifier))
+
+    send(QEvent.MouseButtonPress, p0, Qt.LeftButton, Qt.LeftButton)
+    for k in range(1, 11):   # a real drag: the moves carry the held button
+        send(QEvent.MouseMove, QPoint(300 + 20 * k, 300), Qt.NoButton, Qt.LeftButton)
+        qtbot.wait(10)
+    send(QEvent.MouseButtonRelease, p1, Qt.LeftButton, Qt.NoButton)
+    # The scene follows the pointer: a node's image moves by about the drag.
+    assert np.linalg.norm(np.array(cam.center) - start) > 1.0
+    moved = window.scene.project([0])[0, :2] - before
+    assert 120 < moved[0] < 300 and abs(moved[1]) < 60
+
+
+def test_input_photo_is_read_as_a_photo_and_bad_pt_keeps_the_window(window, tmp_path):
+    from vis3d.imageio import read_image
+    from vis3d.paths import assets_dir
+    photo = window.inputs.load_image(read_image(assets_dir() / "samples" / "camera_sheet_7.jpg"))
+    assert photo is not None and photo.source == "camera" and photo.found
+    window.apply_input(photo)
+    assert window.prediction.digit == 7
+    assert window.inputs.load_image(read_image(assets_dir() / "samples" / "pad_3.png")) is None
+    assert not window.inputs.pad.is_empty()
+    bad = tmp_path / "text.pt"
+    bad.write_text("hello world")
+    assert not window.set_model(str(bad))
+    assert window.state.name == "mnist_cnn" and "text.pt" in window.statusBar().currentMessage()

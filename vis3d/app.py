@@ -63,7 +63,10 @@ def main(args) -> int:
     if args.input:
         from vis3d.imageio import read_image
         try:
-            win.inputs.load_image(read_image(args.input))
+            photo = win.inputs.load_image(read_image(args.input))
+            if photo is not None:
+                win.apply_input(photo)
+                win.say(f"showing {args.input} (read as a photo of paper)")
         except Vis3dError as exc:
             win.say(str(exc))
     win.show()

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Iterator
 
 import cv2
+
+try:  # decoder warnings (a truncated PNG...) would print before our one-line error
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+except AttributeError:  # pragma: no cover - builds without the logging module
+    pass
+
 import numpy as np
 
 from vis3d.errors import Vis3dError

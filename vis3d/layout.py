@@ -103,7 +103,8 @@ class Layout:
         for s in self.slabs:
             if key in (s.name, s.value_layer, *s.folded) or (key == "output" and s.kind == "output"):
                 return s
-        raise Vis3dError(f"no layer '{key}' (layers: {', '.join(s.name for s in self.slabs)})")
+        names = ", ".join("output" if s.kind == "output" else s.name for s in self.slabs)
+        raise Vis3dError(f"no layer '{key}' (layers: {names})")
 
     def locate(self, node: int) -> tuple[Slab, int]:
         s = self.slabs[int(self.slab_of[node])]

@@ -98,7 +98,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     if cand.size == 0:
         return None, "no ink on the paper (only specks)", False
     if n > 100 + 0.002 * region_area:
-        return None, "no digit (noise)", False
+        return None, "only noise", False
     touching = np.zeros(n, bool)
     touching[np.unique(labels[band > 0])] = True
     # paper edges and shadows along them: components lying mostly in a strip at the border
@@ -131,9 +131,9 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
                 x1, y1 = max(x1, bx + bw), max(y1, by + bh)
     kept = areas[keep].sum()
     if kept > 0.35 * region_area:
-        return None, "no digit (too much dark area)", False
+        return None, "too much dark area", False
     if kept < 0.4 * areas[~edge].sum():
-        return None, "no digit (too many marks)", False
+        return None, "too many marks", False
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255
     return lut[labels], "", bool(touching[keep].any())

@@ -46,6 +46,14 @@ def _label(path: str, frame: int | None) -> str:
 
 
 def main(args) -> int:
+    try:
+        return _main(args)
+    except BrokenPipeError:  # e.g. `vis3d predict DIR | head`: the reader left, stop quietly
+        sys.stderr.close()
+        return 0
+
+
+def _main(args) -> int:
     import cv2
 
     from vis3d.imageio import iter_inputs
@@ -60,6 +68,12 @@ def main(args) -> int:
         if item.error is not None:
             failed += 1
             print(f"vis3d: {item.error}", file=sys.stderr, flush=True)
+            continue
+        if source == "raw" and item.image.shape[:2] != (28, 28):
+            failed += 1
+            h, w = item.image.shape[:2]
+            print(f"vis3d: {_label(item.path, item.frame)}: --source raw needs a 28x28 image, "
+                  f"not {w}x{h} (use --source pad, camera or auto)", file=sys.stderr, flush=True)
             continue
         try:
             prepared, acts = clf.classify(item.image, source)

@@ -97,7 +97,7 @@ def train(data_dir: str | Path, arch: str, epochs: int, seed: int, out: str | Pa
             sched.step()
             seen += len(idx)
             correct += int((out_logits.argmax(1) == y).sum())
-            loss_sum += float(loss) * len(idx)
+            loss_sum += loss.item() * len(idx)
             if step % 20 == 0 or step == steps_per_epoch - 1:
                 _bar(epoch, epochs, step + 1, steps_per_epoch, loss_sum / seen, correct / seen,
                      started, stream)

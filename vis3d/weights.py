@@ -51,15 +51,19 @@ def _read_state(path: Path) -> dict:
         except (SafetensorError, OSError, ValueError) as exc:
             raise Vis3dError(f"{path}: not a readable safetensors file ({exc})") from None
     if path.suffix in (".pt", ".pth"):
+        if path.stat().st_size == 0:
+            raise Vis3dError(f"{path}: empty file, not PyTorch weights")
         try:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe pickle"
+        except pickle.UnpicklingError:
+            # torch's own text advises weights_only=False, the unsafe way: not repeated here.
             raise Vis3dError(
-                f"{path}: refused: the file holds Python objects other than tensors "
-                f"and could run code when loaded ({first})") from None
-        except (RuntimeError, OSError, EOFError, ValueError) as exc:
-            raise Vis3dError(f"{path}: not a readable PyTorch file ({exc})") from None
+                f"{path}: refused: not a plain tensor state dict (a pickle with other Python "
+                f"objects could run code when loaded, so it is not opened)") from None
+        except Exception as exc:  # noqa: BLE001 - any other decoder failure: a broken file
+            what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            raise Vis3dError(f"{path}: not a readable PyTorch file (truncated or not weights: "
+                             f"{what})") from None
         if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
             state = state["state_dict"]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

@@ -25,7 +25,7 @@ class NetworkScene:
         self.canvas = canvas
         canvas.bgcolor = BACKGROUND
         self.view = canvas.central_widget.add_view()
-        self.view.camera = scene.TurntableCamera(fov=18, up="+z")
+        self.view.camera = scene.TurntableCamera(fov=18, up="+z", translate_speed=1.0)
         self.colormap = colormap
         self.nodes = None
         self.edges = Edges(parent=self.view.scene)
@@ -142,7 +142,7 @@ class NetworkScene:
         self.canvas.update()
 
     # --- camera ----------------------------------------------------------------------
-    def _fit(self, indices: np.ndarray, fill: float = 0.94) -> None:
+    def _fit(self, indices: np.ndarray, fill: float = 0.88) -> None:
         """Move the camera until these nodes fill the canvas and sit in its middle."""
         cam = self.view.camera
         w, h = self.canvas.size
@@ -161,7 +161,14 @@ class NetworkScene:
             jac = np.stack([(self._project_points((c + step * e)[None])[0] - base) / step
                             for e in np.eye(3)], 1)
             cam.center = tuple(float(v) for v in c + np.linalg.pinv(jac) @ off)
-            cam.distance = float(cam.distance) * ratio
+            self._set_distance(float(cam.distance) * ratio)
+
+    def _set_distance(self, distance: float) -> None:
+        """Camera distance, with VisPy's scale factor to match: panning (shift + drag) moves
+        the scene by scale_factor per view width, so it must be the width seen at the centre."""
+        cam = self.view.camera
+        cam.distance = distance
+        cam.scale_factor = 2.0 * distance * float(np.tan(np.radians(cam.fov) / 2))
 
     def _project_points(self, pts: np.ndarray) -> np.ndarray:
         tr = self.nodes.get_transform("visual", "canvas")
@@ -175,7 +182,7 @@ class NetworkScene:
         cam = self.view.camera
         cam.center = tuple(float(v) for v in (lo + hi) / 2)
         cam.azimuth, cam.elevation = DEFAULT_AZIMUTH, DEFAULT_ELEVATION
-        cam.distance = float(np.linalg.norm(hi - lo)) * 1.2
+        self._set_distance(float(np.linalg.norm(hi - lo)) * 1.2)
         L = self.state.layout
         corners = np.unique(np.concatenate([
             np.arange(s.offset, s.offset + s.count, max(1, s.count // 200)) for s in L.slabs]))
@@ -210,7 +217,7 @@ class NetworkScene:
         k = t * t * (3 - 2 * t)
         cam = self.view.camera
         cam.center = tuple(start["center"] + k * (target["center"] - start["center"]))
-        cam.distance = start["distance"] + k * (target["distance"] - start["distance"])
+        self._set_distance(start["distance"] + k * (target["distance"] - start["distance"]))
         cam.azimuth = start["azimuth"] + k * (target["azimuth"] - start["azimuth"])
         cam.elevation = start["elevation"] + k * (target["elevation"] - start["elevation"])
         if t >= 1.0:

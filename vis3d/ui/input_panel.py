@@ -139,7 +139,12 @@ class InputPanel(QWidget):
         self.camera_view.set_result(prep.image, "" if prep.found else (prep.reason or "no digit"))
         return prep
 
-    def load_image(self, img: np.ndarray) -> None:
-        """Put an image (e.g. from --input) on the pad."""
+    def load_image(self, img: np.ndarray) -> Prepared | None:
+        """An image from --input: a drawing goes onto the pad (to draw on further); a photo
+        is prepared as the camera would, and the prepared input is returned to be shown."""
+        from vis3d.preprocess import guess_source
         self.set_source("pad")
-        self.pad.set_image(img)
+        if guess_source(img) == "pad":
+            self.pad.set_image(img)
+            return None
+        return prepare_camera(img)

@@ -242,8 +242,8 @@ class MainWindow(QMainWindow):
             digit = acts.prediction if prep.found else None
             probs = acts.probs if prep.found else None
         note = "" if prep.found else (prep.reason or "no digit")
-        self.prediction.set_prediction(probs, digit, note or ("steadied over recent frames"
-                                                              if self.inputs.source == "camera" else ""))
+        self.prediction.set_prediction(probs, digit, note or ("steadied" if self.inputs.source
+                                                              == "camera" else ""))
         self.preview.set_image(prep.image if prep.image is not None else np.zeros((28, 28), np.float32),
                                caption="" if prep.found else "no digit")
         if self.state.pinned is not None:
@@ -313,8 +313,9 @@ class MainWindow(QMainWindow):
     def set_model(self, spec: str) -> bool:
         try:
             new = NetworkState(weights.load(spec), self.state.mode)
-        except Vis3dError as exc:
-            self.say(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bad file must never close the window
+            self.say(str(exc) if isinstance(exc, Vis3dError)
+                     else f"{spec}: cannot load ({type(exc).__name__}: {exc})")
             self.model_box.setCurrentText(self.state.name)
             return False
         prev_image = self.state.acts.input if self.state.has_digit else None
@@ -330,8 +331,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("model", spec if spec in weights.bundled_models() else "mnist_cnn")
         self._update_stats()
         self._update_colorbar()
-        self.say(f"model {new.name}: {new.layout.count:,} nodes, "
-                 f"test accuracy {100 * new.loaded.card.get('test_accuracy', float('nan')):.2f}%")
+        acc = new.loaded.card.get("test_accuracy")
+        self.say(f"model {new.name}: {new.layout.count:,} nodes"
+                 + (f", test accuracy {100 * acc:.2f}%" if isinstance(acc, (int, float)) else ""))
         return True
 
     def set_normalise(self, mode: str) -> None:
@@ -368,6 +370,8 @@ class MainWindow(QMainWindow):
     def _screenshot_dialog(self) -> None:
         default = str(Path.home() / f"vis3d-{time.strftime('%Y%m%d-%H%M%S')}.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", default, "PNG (*.png)")
+        if path and not path.lower().endswith(".png"):
+            path += ".png"
         if path:
             try:
                 self.save_screenshot(path)
