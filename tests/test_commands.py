@@ -48,6 +48,7 @@ def test_snapshot_view_angle_and_model(tmp_path):
     (["--size", "big"], "--size"),
     (["--input", "/nonexistent.png"], "nonexistent.png"),
     (["--model", "nope"], "unknown model"),
+    (["--elevation", "95"], "--elevation must be between -90 and 90"),
 ])
 def test_snapshot_errors(tmp_path, args, message):
     res = vis3d("snapshot", "--out", str(tmp_path / "x.png"), "--size", "320x200", *args)

@@ -69,4 +69,5 @@ def test_download_offline_fails_cleanly(tmp_path, monkeypatch):
     # Point the mirrors at a closed local port: the same failure as having no internet.
     monkeypatch.setattr(data, "MIRRORS", ("http://127.0.0.1:9/",))
     with pytest.raises(Vis3dError, match="cannot download"):
-        data.download(tmp_path, timeout=2)
+        data.download(tmp_path / "new", timeout=2)
+    assert not (tmp_path / "new").exists()

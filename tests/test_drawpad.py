@@ -24,12 +24,21 @@ def pad(qtbot):
 
 
 def drag(qtbot, pad, points, steps=8):
-    """Press at the first point, move through the others in small steps, release at the last."""
+    """Press at the first point, move through the others in small steps, release at the last.
+
+    The moves are delivered as mouse events that carry the held button, synchronously:
+    QTest's mouseMove may go through the X server's cursor, which a busy machine delays."""
+    from PyQt5.QtCore import QEvent, QPointF
+    from PyQt5.QtGui import QMouseEvent
+    from PyQt5.QtWidgets import QApplication
+
     pts = [QPoint(int(x), int(y)) for x, y in points]
     qtbot.mousePress(pad, Qt.LeftButton, pos=pts[0])
     for a, b in zip(pts, pts[1:]):
         for k in range(1, steps + 1):
-            qtbot.mouseMove(pad, a + (b - a) * k / steps)
+            p = a + (b - a) * k / steps
+            QApplication.sendEvent(pad, QMouseEvent(QEvent.MouseMove, QPointF(p), Qt.NoButton,
+                                                    Qt.LeftButton, Qt.NoModifier))
     qtbot.mouseRelease(pad, Qt.LeftButton, pos=pts[-1])
 
 

@@ -94,6 +94,7 @@ def load_split(directory: str | Path, split: str) -> Split:
 def download(directory: str | Path, timeout: float = 20.0) -> list[Path]:
     """Fetch the four official files into ``directory``, verifying their md5 sums."""
     directory = Path(directory)
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, md5 in MD5.items():
@@ -116,5 +117,7 @@ def download(directory: str | Path, timeout: float = 20.0) -> list[Path]:
             written.append(target)
             break
         else:
+            if created and not any(directory.iterdir()):
+                directory.rmdir()  # leave nothing behind when nothing came
             raise Vis3dError(f"cannot download {name} (no internet?): {errors[0] if errors else 'no mirror'}")
     return written

@@ -66,6 +66,10 @@ def main(args) -> int:
 
     torch.set_num_threads(1)
     size = parse_size(args.size)
+    if args.elevation is not None and not -90 <= args.elevation <= 90:
+        raise Vis3dError(f"--elevation must be between -90 and 90 degrees, not {args.elevation:g}")
+    if args.azimuth is not None and not -360 <= args.azimuth <= 360:
+        raise Vis3dError(f"--azimuth must be between -360 and 360 degrees, not {args.azimuth:g}")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise Vis3dError(f"{out}: --out must be a .png file")
