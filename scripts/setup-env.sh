@@ -7,7 +7,9 @@ PY="${PYTHON:-python3}"
 
 APT_PACKAGES=(xvfb xauth libgl1-mesa-dri libegl1 libegl-mesa0 libglx-mesa0 libxkbcommon-x11-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
-  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libxcb-cursor0 libdbus-1-3 libfontconfig1)
+  libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libxcb-cursor0 libxcb-render0 libxcb-shm0
+  libxcb-sync1 libxcb-util1 libx11-xcb1 libxkbcommon0 libgl1 libglib2.0-0 libdbus-1-3
+  libfontconfig1 libfreetype6)
 [ -n "${VIS3D_EXTRA_APT:-}" ] && APT_PACKAGES+=($VIS3D_EXTRA_APT)
 
 missing=()
