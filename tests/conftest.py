@@ -26,3 +26,17 @@ def mnist_dir() -> Path:
 def mnist_test(mnist_dir):
     from vis3d import data
     return data.load_split(mnist_dir, "test")
+
+
+@pytest.fixture(scope="module")
+def canvas():
+    """A 400x300 offscreen GL canvas for the visual tests (one per test module)."""
+    from vis3d.errors import Vis3dError
+    from vis3d.gl.context import make_canvas
+    try:
+        c = make_canvas((400, 300))
+    except Vis3dError as exc:
+        pytest.skip(f"no OpenGL context here: {exc}")
+    c.bgcolor = "black"
+    yield c
+    c.close()

@@ -10,38 +10,18 @@ import textwrap
 import numpy as np
 import pytest
 
+from glhelp import add_view, red_blue_lut
 from vis3d.errors import Vis3dError
 
 BG = np.array([0, 0, 0])
 SIZE = (400, 300)
 
 
-@pytest.fixture(scope="module")
-def canvas():
-    from vis3d.gl.context import make_canvas
-    try:
-        c = make_canvas(SIZE)
-    except Vis3dError as exc:
-        pytest.skip(f"no OpenGL context here: {exc}")
-    c.bgcolor = "black"
-    yield c
-    c.close()
-
-
 @pytest.fixture
 def view(canvas):
-    from vispy import scene
-    v = canvas.central_widget.add_view()
-    v.camera = scene.TurntableCamera(fov=30, azimuth=0, elevation=0, up="+z", center=(0, 0, 0),
-                                     distance=40)
+    v = add_view(canvas, azimuth=0, elevation=0)
     yield v
     v.parent = None
-
-
-def two_colour_lut():
-    """0 -> pure red, 1 -> pure blue (linear in between)."""
-    t = np.linspace(0, 1, 256, dtype=np.float32)[:, None]
-    return np.concatenate([1 - t, 0 * t, t, np.ones_like(t)], 1).astype(np.float32)
 
 
 def grid(n_side=4, pitch=4.0):
@@ -58,7 +38,7 @@ def lit(img, thresh=20):
 def make_nodes(view, pos, sizes, acts=None, lut=None):
     from vis3d.gl.nodes import Nodes
     sizes = np.broadcast_to(np.float32(sizes), (len(pos),)).copy() if np.isscalar(sizes) else sizes
-    return Nodes(pos, sizes, two_colour_lut() if lut is None else lut, acts, parent=view.scene)
+    return Nodes(pos, sizes, red_blue_lut() if lut is None else lut, acts, parent=view.scene)
 
 
 def centres(canvas, nodes, idx):

@@ -5,36 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vis3d.errors import Vis3dError
-
-SIZE = (400, 300)
-
-
-@pytest.fixture(scope="module")
-def canvas():
-    from vis3d.gl.context import make_canvas
-    try:
-        c = make_canvas(SIZE)
-    except Vis3dError as exc:
-        pytest.skip(f"no OpenGL context here: {exc}")
-    c.bgcolor = "black"
-    yield c
-    c.close()
+from glhelp import add_view, red_blue_lut
 
 
 @pytest.fixture
 def view(canvas):
-    from vispy import scene
-    v = canvas.central_widget.add_view()
-    v.camera = scene.TurntableCamera(fov=30, azimuth=20, elevation=15, up="+z", center=(0, 0, 0),
-                                     distance=40)
+    v = add_view(canvas, azimuth=20, elevation=15)
     yield v
     v.parent = None
-
-
-def red_blue_lut():
-    t = np.linspace(0, 1, 256, dtype=np.float32)[:, None]
-    return np.concatenate([1 - t, 0 * t, t, np.ones_like(t)], 1).astype(np.float32)
 
 
 def scene_with(view, positions, sizes, acts):
