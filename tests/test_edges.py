@@ -64,3 +64,13 @@ def test_input_nodes_have_no_incoming(st):
     assert st.incoming(10) is None
     assert "input" in st.describe(10)
     assert "4608 inputs, top:" in st.describe(st.layout.slab("fc1").offset)
+
+
+def test_receptive_fields_follow_the_layers(st):
+    from vis3d import tiles
+    conv2, pool = st.layout.slab("conv2"), st.layout.slab("pool")
+    assert tiles.receptive_field(st, conv2.offset + (3 * 24 + 7) * 24 + 9) == (7, 11, 9, 13)
+    assert tiles.receptive_field(st, pool.offset + (3 * 12 + 4) * 12 + 5) == (8, 13, 10, 15)
+    assert tiles.receptive_field(st, st.layout.slab("fc1").offset) == (0, 27, 0, 27)
+    img, caption = tiles.weight_image(st, conv2.offset)
+    assert img.shape[2] == 3 and "16x3x3" in caption

@@ -33,7 +33,8 @@ class Incoming:
         return part[np.argsort(-np.abs(self.contributions[part]))]
 
 
-def _pair(v):
+def as_pair(v) -> tuple:
+    """A torch layer's int-or-pair argument (kernel_size, stride, ...) as a pair."""
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
@@ -70,9 +71,9 @@ class EdgeBuilder:
             groups = module.groups
             cin_per = w.shape[1]
             first = (c // (w.shape[0] // groups)) * cin_per
-            rows, cols, valid = _window(prev.shape, oi, oj, _pair(module.kernel_size),
-                                        _pair(module.stride), _pair(module.padding),
-                                        _pair(module.dilation))
+            rows, cols, valid = _window(prev.shape, oi, oj, as_pair(module.kernel_size),
+                                        as_pair(module.stride), as_pair(module.padding),
+                                        as_pair(module.dilation))
             ch = np.arange(cin_per)[:, None, None] + first
             mask = np.broadcast_to(valid, (cin_per, *valid.shape))
             flat = (ch * prev.shape[1] + rows[None]) * prev.shape[2] + cols[None]
@@ -80,10 +81,10 @@ class EdgeBuilder:
             wts = w[c][mask]
         elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
             c, oi, oj = slab.unravel(local)
-            dil = _pair(getattr(module, "dilation", 1))
-            stride = _pair(module.stride or module.kernel_size)
-            rows, cols, valid = _window(prev.shape, oi, oj, _pair(module.kernel_size), stride,
-                                        _pair(module.padding), dil)
+            dil = as_pair(getattr(module, "dilation", 1))
+            stride = as_pair(module.stride or module.kernel_size)
+            rows, cols, valid = _window(prev.shape, oi, oj, as_pair(module.kernel_size), stride,
+                                        as_pair(module.padding), dil)
             sources_local = ((c * prev.shape[1] + rows) * prev.shape[2] + cols)[valid]
             if isinstance(module, nn.MaxPool2d):
                 vals = prev_vals[sources_local]

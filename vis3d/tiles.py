@@ -6,6 +6,7 @@ import numpy as np
 from torch import nn
 
 from vis3d.colors import NEGATIVE, POSITIVE
+from vis3d.edges import as_pair
 from vis3d.layout import near_square
 
 BACK = np.array([0.09, 0.10, 0.14], np.float32)
@@ -78,11 +79,8 @@ def receptive_field(state, node: int) -> tuple[int, int, int, int]:
         m = state.probe.module(s.name)
         if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             return 0, 27, 0, 27
-        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * 2
-        st = m.stride if isinstance(m.stride, tuple) else (m.stride or k[0],) * 2
-        p = m.padding if isinstance(m.padding, tuple) else (m.padding,) * 2
-        d = getattr(m, "dilation", 1)
-        d = d if isinstance(d, tuple) else (d, d)
+        k, p, d = as_pair(m.kernel_size), as_pair(m.padding), as_pair(getattr(m, "dilation", 1))
+        st = as_pair(m.stride or m.kernel_size)
         r0, r1 = r0 * st[0] - p[0], r1 * st[0] - p[0] + (k[0] - 1) * d[0]
         c0, c1 = c0 * st[1] - p[1], c1 * st[1] - p[1] + (k[1] - 1) * d[1]
     return max(r0, 0), min(r1, 27), max(c0, 0), min(c1, 27)

@@ -18,6 +18,7 @@ from vis3d.gl.scene import NetworkScene
 from vis3d.state import NetworkState
 from vis3d.steady import Steadier
 from vis3d.ui.input_panel import InputPanel
+from vis3d.ui.latency import FrameClock
 from vis3d.ui.panels import ColorBar, DetailsPanel, ImageView, PredictionPanel
 
 TICK_MS = 16
@@ -48,13 +49,10 @@ class MainWindow(QMainWindow):
         self.steadier = Steadier()
         self.hovered = -1
         self._press = None
-        self._draws = deque(maxlen=120)
         self._ticks = deque(maxlen=60)
         self.tick_ms = 0.0
         self._last_apply = 0.0
-        self._input_t: float | None = None   # when the newest undrawn pen change happened
-        self._drawn_version = -1
-        self.latencies = deque(maxlen=600)    # pen change -> frame with its activations drawn, ms
+        self.clock = FrameClock()
         self._build_docks()
         self._build_toolbar()
         self._build_status()
@@ -185,7 +183,8 @@ class MainWindow(QMainWindow):
         c.events.mouse_press.connect(self._on_press)
         c.events.mouse_release.connect(self._on_release)
         c.events.mouse_double_click.connect(self._on_double)
-        c.events.draw.connect(self._after_draw, position="last")
+        c.events.draw.connect(lambda _e: self.clock.frame_drawn(self.state.version),
+                              position="last")
         c.events.key_press.connect(self._on_key)
 
     def _on_key(self, event) -> None:
@@ -196,19 +195,9 @@ class MainWindow(QMainWindow):
             elif event.key.name == "O":
                 self.act_orbit.trigger()
 
-    def _after_draw(self, _event) -> None:
-        now = time.perf_counter()
-        self._draws.append(now)
-        if self.state.version != self._drawn_version:
-            self._drawn_version = self.state.version
-            if self._input_t is not None:
-                self.latencies.append(1000 * (now - self._input_t))
-                self._input_t = None
-
     def _pad_changed(self) -> None:
         """Run the network at once on a pen move, at most once per display frame."""
-        if self._input_t is None:
-            self._input_t = time.perf_counter()
+        self.clock.input_changed()
         if time.perf_counter() - self._last_apply >= TICK_MS / 1000 and self.inputs.source == "pad":
             self.tick()
 
@@ -382,14 +371,9 @@ class MainWindow(QMainWindow):
     def say(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
-    def fps(self) -> float:
-        now = time.perf_counter()
-        recent = [t for t in self._draws if now - t < 1.0]
-        return float(len(recent))
-
     def _update_stats(self) -> None:
         self.lbl_nodes.setText(f"{self.state.layout.count:,} nodes")
-        fps = self.fps()
+        fps = self.clock.fps()
         self.lbl_fps.setText(f"{fps:.0f} fps" if fps >= 2 else "idle")
         self.lbl_tick.setText(f"tick {self.tick_ms:.1f} ms" if self._ticks else "")
         if self.state.pinned is not None:
