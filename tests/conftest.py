@@ -24,7 +24,7 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir):
-    from vis3d import data
+    from vis3d.model import data
     return data.load_split(mnist_dir, "test")
 
 

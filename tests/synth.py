@@ -264,11 +264,11 @@ def write_samples(out: Path, images: np.ndarray, labels: np.ndarray, classify) -
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from vis3d import data
+    from vis3d.model import data
     from vis3d.paths import default_mnist_dir
     split = data.load_split(default_mnist_dir(), "test")
     if sys.argv[1:2] == ["samples"]:
-        from vis3d.predict import Classifier
+        from vis3d.commands.predict import Classifier
         clf = Classifier()
 
         def classify(img):

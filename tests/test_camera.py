@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vis3d.camera import CameraSource, parse_camera_spec, probe_devices, to_bgr
+from vis3d.inputs.camera import CameraSource, parse_camera_spec, probe_devices, to_bgr
 from vis3d.errors import Vis3dError
 
 W, H, N, FPS = 320, 240, 40, 30

@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from vis3d import data
+from vis3d.model import data
 from vis3d.errors import Vis3dError
 
 

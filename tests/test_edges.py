@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from vis3d import edges, weights
-from vis3d.state import NetworkState
+from vis3d.scene import edges
+from vis3d.model import weights
+from vis3d.scene.state import NetworkState
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_input_nodes_have_no_incoming(st):
 
 
 def test_receptive_fields_follow_the_layers(st):
-    from vis3d import tiles
+    from vis3d.scene import tiles
     conv2, pool = st.layout.slab("conv2"), st.layout.slab("pool")
     assert tiles.receptive_field(st, conv2.offset + (3 * 24 + 7) * 24 + 9) == (7, 11, 9, 13)
     assert tiles.receptive_field(st, pool.offset + (3 * 12 + 4) * 12 + 5) == (8, 13, 10, 15)

@@ -234,7 +234,7 @@ def test_egl_canvas_and_qt_window_share_a_process():
 
 
 def test_render_benchmarks_return_real_times(canvas):
-    from vis3d.gl import bench_render as B
+    from vis3d.bench import render as B
     pos, sizes, acts = B.synthetic_scene(3000, seed=1)
     assert pos.shape == (3000, 3) and len(np.unique(pos, axis=0)) == 3000
     r = B.bench_nodes_vs_markers(pos, sizes, acts, canvas=canvas, rounds=1, frames=2)

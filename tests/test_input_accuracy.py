@@ -39,7 +39,7 @@ def _cli(*argv: str, timeout: float = 300) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def classifier():
-    from vis3d.predict import Classifier
+    from vis3d.commands.predict import Classifier
     return Classifier("mnist_cnn")
 
 

@@ -15,7 +15,7 @@ def test_wheel_install_finds_resources_from_another_directory(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     env = dict(os.environ, PYTHONPATH=str(target))
-    code = ("import vis3d, vis3d.paths as p, vis3d.weights as w;"
+    code = ("import vis3d, vis3d.paths as p, vis3d.model.weights as w;"
             "print(vis3d.__file__);"
             "print(sorted(x.name for x in p.shaders_dir().iterdir()));"
             "print(w.bundled_models());"

@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from vis3d import colors, layout, weights
+from vis3d.scene import colors, layout
+from vis3d.model import weights
 from vis3d.errors import Vis3dError
-from vis3d.probe import Probe
-from vis3d.state import NetworkState
+from vis3d.model.probe import Probe
+from vis3d.scene.state import NetworkState
 
 
 @pytest.fixture(scope="module", params=["mnist_cnn", "lenet5"])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from vis3d import nets, train, weights
+from vis3d.model import nets, train, weights
 from vis3d.errors import Vis3dError
 from vis3d.paths import models_dir
 

@@ -8,7 +8,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from vis3d import preprocess as pp  # noqa: E402
+from vis3d.inputs import preprocess as pp
 
 import synth  # noqa: E402  (tests/ is on sys.path through rootdir conftest)
 
@@ -236,7 +236,7 @@ def test_unknown_source_is_rejected():
 def test_core_imports_no_gui():
     import subprocess
     import sys
-    code = ("import sys, vis3d.preprocess, vis3d.imageio, vis3d.bench_inputs; "
+    code = ("import sys, vis3d.inputs.preprocess, vis3d.inputs.files, vis3d.bench.inputs; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PyQt5', 'vispy', 'torch')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -246,7 +246,7 @@ def test_core_imports_no_gui():
 def test_straight_strokes_survive_thinning():
     """A ruler-straight '1' (its tight crop is all stroke edge to edge) is still a digit."""
     import cv2 as _cv2
-    from vis3d.preprocess import prepare_pad, stroke_width
+    from vis3d.inputs.preprocess import prepare_pad, stroke_width
     img = np.zeros((280, 280), np.uint8)
     _cv2.line(img, (140, 50), (140, 230), 255, 18)
     crop = img[50 - 9:230 + 10, 140 - 9:140 + 10].astype(np.float32) / 255

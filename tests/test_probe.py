@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from vis3d import nets, weights
-from vis3d.probe import Probe
+from vis3d.model import nets, weights
+from vis3d.model.probe import Probe
 
 EXPECTED = {
     "mnist_cnn": [("conv1", "conv", (16, 26, 26)), ("relu1", "relu", (16, 26, 26)),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vis3d.steady import Steadier
+from vis3d.inputs.steady import Steadier
 
 
 def probs(top: int, p: float, second: int | None = None, q: float = 0.0) -> np.ndarray:

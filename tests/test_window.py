@@ -15,7 +15,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, settings):
-    from vis3d.app import make_qapp
+    from vis3d.ui.app import make_qapp
     from vis3d.ui.window import MainWindow
     make_qapp()
     win = MainWindow(settings=settings)
@@ -29,7 +29,7 @@ def window(qtbot, settings):
 
 
 def digit(mnist_test, i):
-    from vis3d.preprocess import prepare_raw
+    from vis3d.inputs.preprocess import prepare_raw
     return prepare_raw(mnist_test.images[i])
 
 
@@ -153,7 +153,7 @@ def test_screenshot_and_hidden_layers(window, tmp_path):
 
 
 def test_settings_are_remembered(qtbot, settings):
-    from vis3d.app import make_qapp
+    from vis3d.ui.app import make_qapp
     from vis3d.ui.window import MainWindow
     make_qapp()
     win = MainWindow(settings=settings)
@@ -168,7 +168,7 @@ def test_settings_are_remembered(qtbot, settings):
 
 
 def test_resize_minimise_close_while_camera_streams(qtbot, settings, tmp_path):
-    from vis3d.app import make_qapp
+    from vis3d.ui.app import make_qapp
     from vis3d.ui.window import MainWindow
     make_qapp()
     path = tmp_path / "clip.avi"
@@ -196,7 +196,7 @@ def test_resize_minimise_close_while_camera_streams(qtbot, settings, tmp_path):
 
 
 def test_missing_camera_falls_back_to_pad(qtbot, settings):
-    from vis3d.app import make_qapp
+    from vis3d.ui.app import make_qapp
     from vis3d.ui.window import MainWindow
     make_qapp()
     win = MainWindow(settings=settings, camera="7")
@@ -256,7 +256,7 @@ def test_shift_drag_pans_the_view(window, qtbot):
 
 
 def test_input_photo_is_read_as_a_photo_and_bad_pt_keeps_the_window(window, tmp_path):
-    from vis3d.imageio import read_image
+    from vis3d.inputs.files import read_image
     from vis3d.paths import assets_dir
     photo = window.inputs.load_image(read_image(assets_dir() / "samples" / "camera_sheet_7.jpg"))
     assert photo is not None and photo.source == "camera" and photo.found

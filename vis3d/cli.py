@@ -96,21 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "train":
-        from vis3d.commands import cmd_train
+        from vis3d.commands.training import cmd_train
         return cmd_train(args)
     if cmd == "data":
-        from vis3d.commands import cmd_data
+        from vis3d.commands.training import cmd_data
         return cmd_data(args)
     if cmd == "predict":
-        from vis3d.predict import main as predict_main
+        from vis3d.commands.predict import main as predict_main
         return predict_main(args)
     if cmd == "snapshot":
-        from vis3d.snapshot import main as snapshot_main
+        from vis3d.commands.snapshot import main as snapshot_main
         return snapshot_main(args)
     if cmd == "bench":
-        from vis3d.bench import main as bench_main
+        from vis3d.bench.core import main as bench_main
         return bench_main(args)
-    from vis3d.app import main as app_main
+    from vis3d.ui.app import main as app_main
     return app_main(args)
 
 

@@ -4,7 +4,7 @@ Every pick projects the node centres with the scene's current visual->render mat
 (a 4x4 read from VisPy's transform chain) unless that matrix and the canvas size are
 unchanged since the last pick; then it is a vectorised distance test against each
 node's projected radius and the front-most (smallest depth) hit wins. Measured
-against rendering ids into a crop (see bench_render.bench_pick): far cheaper on a
+against rendering ids into a crop (see vis3d.bench.render.bench_pick): far cheaper on a
 software renderer, which would have to run the vertex stage for every node.
 """
 

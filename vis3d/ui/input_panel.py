@@ -11,9 +11,9 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSlider, QTabWidget, QVBoxLayout,
                              QWidget)
 
-from vis3d.camera import CameraSource, parse_camera_spec
+from vis3d.inputs.camera import CameraSource, parse_camera_spec
 from vis3d.errors import Vis3dError
-from vis3d.preprocess import Prepared, prepare_camera, prepare_pad
+from vis3d.inputs.preprocess import Prepared, prepare_camera, prepare_pad
 from vis3d.ui.camera_view import CameraView
 from vis3d.ui.drawpad import DrawPad
 
@@ -142,7 +142,7 @@ class InputPanel(QWidget):
     def load_image(self, img: np.ndarray) -> Prepared | None:
         """An image from --input: a drawing goes onto the pad (to draw on further); a photo
         is prepared as the camera would, and the prepared input is returned to be shown."""
-        from vis3d.preprocess import guess_source
+        from vis3d.inputs.preprocess import guess_source
         self.set_source("pad")
         if guess_source(img) == "pad":
             self.pad.set_image(img)

@@ -12,13 +12,14 @@ from PyQt5.QtWidgets import (QAction, QActionGroup, QComboBox, QDockWidget, QFil
                              QMainWindow, QMenu, QToolBar, QToolTip, QVBoxLayout, QWidget)
 from vispy import scene as vscene
 
-from vis3d import colors, tiles, weights
+from vis3d.scene import colors, tiles
+from vis3d.model import weights
 from vis3d.errors import Vis3dError
-from vis3d.gl.scene import NetworkScene
-from vis3d.state import NetworkState
-from vis3d.steady import Steadier
+from vis3d.gl.view import NetworkScene
+from vis3d.scene.state import NetworkState
+from vis3d.inputs.steady import Steadier
 from vis3d.ui.input_panel import InputPanel
-from vis3d.ui.latency import FrameClock
+from vis3d.ui.frameclock import FrameClock
 from vis3d.ui.panels import ColorBar, DetailsPanel, ImageView, PredictionPanel
 
 TICK_MS = 16

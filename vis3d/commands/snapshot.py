@@ -32,7 +32,7 @@ def parse_hover(text: str, layout) -> int:
 
 def default_input() -> np.ndarray:
     """A sample digit shipped in assets/samples (pad style)."""
-    from vis3d.imageio import read_image
+    from vis3d.inputs.files import read_image
     from vis3d.paths import assets_dir
     samples = sorted((assets_dir() / "samples").glob("pad_*.png"))
     if not samples:
@@ -43,7 +43,7 @@ def default_input() -> np.ndarray:
 
 def render(state, size=(1280, 800), azimuth=None, elevation=None, hover=None) -> np.ndarray:
     from vis3d.gl.context import make_canvas
-    from vis3d.gl.scene import NetworkScene
+    from vis3d.gl.view import NetworkScene
 
     canvas = make_canvas(size=size)
     try:
@@ -59,10 +59,10 @@ def render(state, size=(1280, 800), azimuth=None, elevation=None, hover=None) ->
 def main(args) -> int:
     import torch
 
-    from vis3d import weights
-    from vis3d.imageio import read_image
-    from vis3d.preprocess import prepare
-    from vis3d.state import NetworkState
+    from vis3d.model import weights
+    from vis3d.inputs.files import read_image
+    from vis3d.inputs.preprocess import prepare
+    from vis3d.scene.state import NetworkState
 
     torch.set_num_threads(1)
     size = parse_size(args.size)

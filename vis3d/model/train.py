@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vis3d import data, nets, weights
+from vis3d.model import data, nets, weights
 
 AUGMENTATION = ("random affine per image (rotation ±12°, scale 0.85-1.15, shear ±0.15, "
                 "shift ±2.5 px) and stroke thickness changes (soft 3x3 dilation or erosion "

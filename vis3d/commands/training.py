@@ -12,7 +12,7 @@ from vis3d.paths import default_mnist_dir
 def cmd_train(args) -> int:
     import torch
 
-    from vis3d import train
+    from vis3d.model import train
 
     torch.set_num_threads(max(1, args.threads))
     data_dir = Path(args.data) if args.data else default_mnist_dir()
@@ -29,7 +29,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from vis3d import data
+    from vis3d.model import data
 
     if args.data_command == "path":
         print(default_mnist_dir())

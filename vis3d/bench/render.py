@@ -26,7 +26,7 @@ _SLABS = (0.03, 0.30, 0.50, 0.15, 0.02)
 
 
 def lut_default() -> np.ndarray:
-    from vis3d import colors
+    from vis3d.scene import colors
     return colors.lut()
 
 
@@ -110,7 +110,7 @@ def _view(canvas, positions):
 
 def markers_for(positions, sizes, activations, lut=None, parent=None):
     """The naive baseline: stock Markers, antialias=0, world-size points, same colours (CPU LUT)."""
-    from vis3d.colors import map_colors
+    from vis3d.scene.colors import map_colors
 
     lut = lut_default() if lut is None else lut
     markers = scene.visuals.Markers(parent=parent, scaling="scene", antialias=0)
@@ -214,7 +214,7 @@ def bench_pick(positions, sizes, size=SIZE, repeat: int = 200, seed: int = 0, ca
 
 def synthetic_hover(positions, n_edges: int = 4608, seed: int = 0):
     """(sources, target, widths_px, colors) like a fully connected node's incoming edges."""
-    from vis3d.colors import NEGATIVE, POSITIVE
+    from vis3d.scene.colors import NEGATIVE, POSITIVE
 
     rng = np.random.default_rng(seed)
     order = np.argsort(positions[:, 0], kind="stable")
@@ -282,14 +282,14 @@ def bench_hover(positions, sizes, activations, lut=None, hover=None, size=SIZE,
 
 def layout_scene(model: str):
     """(positions, sizes, activations) of a bundled model's real layout (random activations)."""
-    from vis3d import weights
-    from vis3d.state import NetworkState
+    from vis3d.model import weights
+    from vis3d.scene.state import NetworkState
     lay = NetworkState(weights.load(model)).layout
     return lay.positions, lay.sizes, np.random.default_rng(0).random(lay.count).astype(np.float32)
 
 
 def main(argv=None) -> dict:
-    """``python -m vis3d.gl.bench_render [--layout mnist_cnn] [--scale]``: one JSON object."""
+    """``python -m vis3d.bench.render [--layout mnist_cnn] [--scale]``: one JSON object."""
     import argparse
     import json
 

@@ -10,8 +10,8 @@ import numpy as np
 from vispy import scene
 from vispy.app import Timer
 
-from vis3d import colors
-from vis3d.edges import edge_style
+from vis3d.scene import colors
+from vis3d.scene.edges import edge_style
 from vis3d.gl.edges import Edges
 from vis3d.gl.nodes import Nodes
 from vis3d.gl.picking import NodePicker

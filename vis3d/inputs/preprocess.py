@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vis3d.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
+from vis3d.inputs.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
 
 SOURCES = ("auto", "pad", "camera", "raw")
 BOX = 20            # the digit is fitted into BOX x BOX ...

@@ -61,7 +61,7 @@ def main(args) -> int:
 
     win = MainWindow(model=args.model, camera=args.camera)
     if args.input:
-        from vis3d.imageio import read_image
+        from vis3d.inputs.files import read_image
         try:
             photo = win.inputs.load_image(read_image(args.input))
             if photo is not None:

@@ -13,7 +13,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from vis3d import nets
+from vis3d.model import nets
 from vis3d.errors import Vis3dError
 from vis3d.paths import models_dir
 

@@ -43,7 +43,7 @@ def forward_fns(state, pad_images) -> dict:
     """forward (bare model call), probe (forward keeping every layer) on the two inputs."""
     import torch
 
-    from vis3d.preprocess import prepare_pad
+    from vis3d.inputs.preprocess import prepare_pad
 
     images = [prepare_pad(p).image for p in pad_images]
     xs = [torch.from_numpy(im).view(1, 1, 28, 28) for im in images]
@@ -63,14 +63,14 @@ def forward_fns(state, pad_images) -> dict:
 
 
 def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
-    from vis3d import colors
-    from vis3d.colors import map_colors
+    from vis3d.scene import colors
+    from vis3d.scene.colors import map_colors
     from vispy import scene as vscene
 
-    from vis3d.gl import bench_render as br
+    from vis3d.bench import render as br
     from vis3d.gl.context import make_canvas
-    from vis3d.gl.scene import NetworkScene
-    from vis3d.preprocess import prepare_pad
+    from vis3d.gl.view import NetworkScene
+    from vis3d.inputs.preprocess import prepare_pad
 
     canvas = make_canvas(SIZE)
     try:
@@ -156,10 +156,11 @@ def run(model: str | None, repeat: int | None = None) -> dict:
     import cv2
     import torch
 
-    from vis3d import bench_inputs, weights
-    from vis3d.gl import bench_render as br
+    from vis3d.bench import inputs as bench_inputs
+    from vis3d.model import weights
+    from vis3d.bench import render as br
     from vis3d.gl.context import gl_info, make_canvas
-    from vis3d.state import NetworkState
+    from vis3d.scene.state import NetworkState
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -191,8 +192,8 @@ def latency(model: str | None) -> dict:
     import torch
     from PyQt5.QtCore import QSettings
 
-    from vis3d.app import check_opengl, make_qapp
-    from vis3d.ui.latency import measure_pen_latency
+    from vis3d.ui.app import check_opengl, make_qapp
+    from vis3d.bench.latency import measure_pen_latency
     from vis3d.ui.window import MainWindow
 
     torch.set_num_threads(1)
@@ -216,7 +217,7 @@ def main(args) -> int:
         print(json.dumps(latency(args.model)))
         return 0
     if args.scale:
-        from vis3d.gl import bench_render as br
+        from vis3d.bench import render as br
         import torch
         torch.set_num_threads(1)
         res = br.bench_scale()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-from vis3d.colors import NEGATIVE, POSITIVE
-from vis3d.edges import as_pair
-from vis3d.layout import near_square
+from vis3d.scene.colors import NEGATIVE, POSITIVE
+from vis3d.scene.edges import as_pair
+from vis3d.scene.layout import near_square
 
 BACK = np.array([0.09, 0.10, 0.14], np.float32)
 

@@ -12,7 +12,7 @@ import time
 import cv2
 import numpy as np
 
-from vis3d import preprocess
+from vis3d.inputs import preprocess
 
 
 def _fallback_inputs() -> tuple[list[np.ndarray], list[np.ndarray]]:

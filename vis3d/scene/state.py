@@ -11,11 +11,11 @@ from collections import deque
 
 import numpy as np
 
-from vis3d import layout as layout_mod
-from vis3d.colors import Normaliser
-from vis3d.edges import EdgeBuilder, Incoming
-from vis3d.probe import Activations, Probe
-from vis3d.weights import LoadedModel
+from vis3d.scene import layout as layout_mod
+from vis3d.scene.colors import Normaliser
+from vis3d.scene.edges import EdgeBuilder, Incoming
+from vis3d.model.probe import Activations, Probe
+from vis3d.model.weights import LoadedModel
 
 HISTORY_SECONDS = 10.0
 

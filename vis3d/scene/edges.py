@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from vis3d.colors import NEGATIVE, POSITIVE
+from vis3d.scene.colors import NEGATIVE, POSITIVE
 from vis3d.errors import Vis3dError
 
 

@@ -1,6 +1,6 @@
 """``vis3d predict``: classify image files, directories and videos from the command line.
 
-The same code as the window: :func:`vis3d.preprocess.prepare` then
+The same code as the window: :func:`vis3d.inputs.preprocess.prepare` then
 ``Probe(model).run(prepared.image)``. One result per image or frame on stdout:
 
   text    ``PATH: DIGIT (P%)``, ``PATH [frame N]: ...``, or ``PATH: no digit (REASON)``
@@ -26,7 +26,7 @@ class Classifier:
     def __init__(self, model: str | None = None):
         import torch
 
-        from vis3d import probe, weights
+        from vis3d.model import probe, weights
 
         torch.set_num_threads(1)
         self.loaded = weights.load(model)
@@ -34,7 +34,7 @@ class Classifier:
 
     def classify(self, image, source: str = "auto"):
         """-> (Prepared, Activations or None)."""
-        from vis3d import preprocess
+        from vis3d.inputs import preprocess
 
         prepared = preprocess.prepare(image, source)
         acts = self.probe.run(prepared.image) if prepared.found else None
@@ -56,7 +56,7 @@ def main(args) -> int:
 def _main(args) -> int:
     import cv2
 
-    from vis3d.imageio import iter_inputs
+    from vis3d.inputs.files import iter_inputs
 
     cv2.setNumThreads(1)
     source = getattr(args, "source", "auto") or "auto"
