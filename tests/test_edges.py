@@ -4,12 +4,12 @@ import torch
 
 from vis3d.scene import edges
 from vis3d.model import weights
-from vis3d.scene.state import NetworkState
+from vis3d.scene.session import Session
 
 
 @pytest.fixture(scope="module")
 def st(mnist_test):
-    s = NetworkState(weights.load("mnist_cnn"))
+    s = Session(weights.load("mnist_cnn"))
     s.set_input(mnist_test.images[0] / 255.0)
     return s
 
@@ -30,7 +30,7 @@ def test_conv_edges_are_the_kernel_window(st):
 
 
 def test_first_conv_uses_the_normalised_input_and_padding():
-    s = NetworkState(weights.load("lenet5"))
+    s = Session(weights.load("lenet5"))
     s.set_input(np.zeros((28, 28), np.float32))
     conv1 = s.layout.slab("conv1")
     inc = s.incoming(conv1.offset)  # channel 0, (0, 0): padded corner -> 3x3 of the 5x5 valid

@@ -8,16 +8,16 @@ from vis3d.scene import colors, layout
 from vis3d.model import weights
 from vis3d.errors import Vis3dError
 from vis3d.model.probe import Probe
-from vis3d.scene.state import NetworkState
+from vis3d.scene.session import Session
 
 
 @pytest.fixture(scope="module", params=["mnist_cnn", "lenet5"])
 def state(request):
-    return NetworkState(weights.load(request.param))
+    return Session(weights.load(request.param))
 
 
 def test_node_counts():
-    counts = {n: NetworkState(weights.load(n)).layout.count for n in ("mnist_cnn", "lenet5")}
+    counts = {n: Session(weights.load(n)).layout.count for n in ("mnist_cnn", "lenet5")}
     assert counts["mnist_cnn"] == 34778
     assert 8700 <= counts["lenet5"] <= 9000
 
@@ -48,7 +48,7 @@ def test_nothing_overlaps(state):
 
 
 def test_channels_tile_near_square():
-    L = NetworkState(weights.load("mnist_cnn")).layout
+    L = Session(weights.load("mnist_cnn")).layout
     assert L.slab("conv1").grid == (4, 4) and L.slab("conv2").grid == (6, 6)
     assert layout.near_square(10) == (3, 4)
 
@@ -76,10 +76,10 @@ def test_layer_normalisation_vs_global(state, mnist_test):
         seg = v[s.offset:s.offset + s.count]
         assert seg.max() == pytest.approx(1.0) and seg.min() >= 0
     np.testing.assert_allclose(v[-10:], state.acts.probs, atol=1e-6)
-    state.set_mode("global")
+    state.normalise = "global"
     maxima = [state.values[s.offset:s.offset + s.count].max() for s in state.layout.slabs[1:-1]]
     assert max(maxima) == pytest.approx(1.0) and min(maxima) < 0.99
-    state.set_mode("layer")
+    state.normalise = "layer"
 
 
 def test_two_inputs_give_different_values(state, mnist_test):
@@ -89,8 +89,3 @@ def test_two_inputs_give_different_values(state, mnist_test):
     assert np.abs(state.values - a).mean() > 0.01
 
 
-def test_lut_shape_and_order():
-    t = colors.lut()
-    assert t.shape == (256, 4) and np.all(t[:, 3] == 1)
-    lum = t[:, :3] @ np.array([0.3, 0.59, 0.11])
-    assert lum[-1] > lum[0] * 3

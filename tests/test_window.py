@@ -33,6 +33,26 @@ def digit(mnist_test, i):
     return prepare_raw(mnist_test.images[i])
 
 
+def send_mouse(widget, kind, pos, button=Qt.NoButton, buttons=Qt.NoButton):
+    """A mouse event delivered to the widget itself (not through the X cursor)."""
+    from PyQt5.QtCore import QEvent, QPointF
+    from PyQt5.QtGui import QMouseEvent
+    from PyQt5.QtWidgets import QApplication
+    kinds = {"move": QEvent.MouseMove, "press": QEvent.MouseButtonPress,
+             "release": QEvent.MouseButtonRelease, "double": QEvent.MouseButtonDblClick}
+    QApplication.sendEvent(widget, QMouseEvent(kinds[kind], QPointF(pos), button, buttons,
+                                               Qt.NoModifier))
+
+
+def hover(win, pos):
+    send_mouse(win.canvas.native, "move", pos)
+
+
+def click(win, pos):
+    send_mouse(win.canvas.native, "press", pos, Qt.LeftButton, Qt.LeftButton)
+    send_mouse(win.canvas.native, "release", pos, Qt.LeftButton, Qt.NoButton)
+
+
 def frame(win):
     return win.canvas.render(alpha=False)[..., :3].astype(np.int32)
 
@@ -42,7 +62,7 @@ def background(win):
 
 
 def test_opens_with_default_model_and_shows_nodes_where_the_layout_puts_them(window):
-    st = window.state
+    st = window.session
     assert st.name == "mnist_cnn" and st.layout.count == 34778
     assert "34,778 nodes" in window.lbl_nodes.text()
     img = frame(window)
@@ -50,7 +70,7 @@ def test_opens_with_default_model_and_shows_nodes_where_the_layout_puts_them(win
     bg = background(window)
     # Nodes of every slab show up at their projected pixels.
     for s in st.layout.slabs:
-        pts = window.scene.project(np.arange(s.offset, s.offset + s.count, max(1, s.count // 25)))
+        pts = window.view.project(np.arange(s.offset, s.offset + s.count, max(1, s.count // 25)))
         scale = h / window.canvas.size[1]
         hits = 0
         for x, y in pts[:, :2] * scale:
@@ -64,9 +84,9 @@ def test_opens_with_default_model_and_shows_nodes_where_the_layout_puts_them(win
 
 
 def test_two_inputs_give_different_node_colours(window, mnist_test):
-    window.apply_input(digit(mnist_test, 0))
+    window.session.set_input(digit(mnist_test, 0).image)
     a = frame(window)
-    window.apply_input(digit(mnist_test, 1))
+    window.session.set_input(digit(mnist_test, 1).image)
     b = frame(window)
     changed = np.abs(a - b).sum(-1) > 20
     assert changed.mean() > 0.01
@@ -75,72 +95,86 @@ def test_two_inputs_give_different_node_colours(window, mnist_test):
 
 def _node_on_screen(window, slab_name, k=0):
     """A node of the slab that is the front-most thing at its own projected pixel."""
-    s = window.state.layout.slab(slab_name)
+    s = window.session.layout.slab(slab_name)
     for node in range(s.offset + k, s.offset + s.count):
-        x, y = np.round(window.scene.project([node])[0, :2])
-        if window.scene.pick(x, y) == node:
+        x, y = np.round(window.view.project([node])[0, :2])
+        if window.view.pick(x, y) == node:
             return node, QPoint(int(x), int(y))
     raise AssertionError(f"no visible node in {slab_name}")
 
 
 def test_hover_shows_edges_then_they_vanish(window, qtbot, mnist_test):
-    window.apply_input(digit(mnist_test, 0))
+    window.session.set_input(digit(mnist_test, 0).image)
     node, pos = _node_on_screen(window, "fc1")
     before = frame(window)
-    qtbot.mouseMove(window.canvas.native, pos)
-    qtbot.waitUntil(lambda: window.scene.edge_node == node, timeout=2000)
+    hover(window, pos)
+    qtbot.waitUntil(lambda: window.session.edge_node == node, timeout=2000)
     with_edges = frame(window)
     assert "fc1 unit" in window.lbl_hover.text() and "4608 inputs" in window.lbl_hover.text()
     assert (np.abs(with_edges - before).sum(-1) > 30).mean() > 0.002
-    qtbot.mouseMove(window.canvas.native, QPoint(3, 3))
-    qtbot.waitUntil(lambda: window.scene.edge_node is None, timeout=2000)
+    hover(window, QPoint(3, 3))
+    qtbot.waitUntil(lambda: window.session.edge_node is None, timeout=2000)
     after = frame(window)
     assert np.abs(after - before).sum(-1).mean() < 1.0
 
 
 def test_click_pins_and_shows_details(window, qtbot, mnist_test):
-    window.apply_input(digit(mnist_test, 0))
+    window.session.set_input(digit(mnist_test, 0).image)
     node, pos = _node_on_screen(window, "conv2", k=300)
-    qtbot.mouseMove(window.canvas.native, pos)
-    qtbot.mouseClick(window.canvas.native, Qt.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: window.state.pinned == node, timeout=2000)
-    assert window.scene.edge_node == node
+    hover(window, pos)
+    click(window, pos)
+    qtbot.waitUntil(lambda: window.session.pinned == node, timeout=2000)
+    assert window.session.edge_node == node
     assert "conv2 ch" in window.details.title.text()
     assert window.details.weights.image is not None and window.details.field.box is not None
     # Moving elsewhere keeps the pinned node's edges.
-    qtbot.mouseMove(window.canvas.native, QPoint(3, 3))
+    hover(window, QPoint(3, 3))
     qtbot.wait(50)
-    assert window.scene.edge_node == node
-    qtbot.mouseClick(window.canvas.native, Qt.LeftButton, pos=QPoint(3, 3))
-    qtbot.waitUntil(lambda: window.state.pinned is None, timeout=2000)
+    assert window.session.edge_node == node
+    click(window, QPoint(3, 3))
+    qtbot.waitUntil(lambda: window.session.pinned is None, timeout=2000)
 
 
 def test_drawing_on_the_pad_drives_the_network(window, qtbot):
     pad = window.inputs.pad
-    v0 = window.state.version
+    v0 = window.session.version
     w, h = pad.width(), pad.height()
     qtbot.mousePress(pad, Qt.LeftButton, pos=QPoint(w // 2, h // 5))
     for k in range(1, 11):
         qtbot.mouseMove(pad, QPoint(w // 2, h // 5 + k * (3 * h // 5) // 10))
         qtbot.wait(5)
     qtbot.mouseRelease(pad, Qt.LeftButton, pos=QPoint(w // 2, 4 * h // 5))
-    qtbot.waitUntil(lambda: window.state.version > v0 and window.state.has_digit, timeout=3000)
+    qtbot.waitUntil(lambda: window.session.version > v0 and window.session.has_digit, timeout=3000)
     assert window.prediction.digit == 1
 
 
-def test_model_switch_bad_weights_and_normalisation(window, tmp_path):
+def test_model_switch_bad_weights_and_normalisation(window, tmp_path, mnist_test):
+    window.session.set_input(digit(mnist_test, 0).image)
     assert window.set_model("lenet5")
-    assert window.state.layout.count == 8878
-    assert len(window.layers_menu.actions()) == len(window.state.layout.slabs)
+    assert window.session.layout.count == 8878
+    assert len(window.actions["layers_menu"].actions()) == len(window.session.layout.slabs)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not weights at all")
     assert not window.set_model(str(bad))
-    assert window.state.name == "lenet5"
-    assert "bad.safetensors" in window.statusBar().currentMessage()
+    assert window.session.name == "lenet5"
+    assert "bad.safetensors" in window.notice.label.text() and window.notice.isVisible()
     assert window.colorbar.left == "layer min"
-    window.norm_box.setCurrentIndex(1)
-    assert window.state.mode == "global"
+    window.actions["norm_box"].setCurrentIndex(1)
+    assert window.session.normalise == "global"
     assert float(window.colorbar.right) > float(window.colorbar.left) >= 0.0
+
+
+def test_model_switch_updates_the_prediction_panel(window, mnist_test):
+    """Defect: switching the model left the panel showing the old model's numbers."""
+    from vis3d.model import weights
+    from vis3d.model.probe import Probe
+    x = digit(mnist_test, 8).image
+    window.session.set_input(x)
+    before = window.prediction.probs.copy()
+    assert window.set_model("lenet5")
+    want = Probe(weights.load("lenet5").model).run(x).probs
+    assert np.allclose(window.prediction.probs, want, atol=1e-6)
+    assert not np.allclose(window.prediction.probs, before, atol=1e-4)
 
 
 def test_screenshot_and_hidden_layers(window, tmp_path):
@@ -148,8 +182,71 @@ def test_screenshot_and_hidden_layers(window, tmp_path):
     img = cv2.imread(str(path))
     assert img is not None and img.shape[0] > 100
     before = frame(window)
-    window.layers_menu.actions()[2].setChecked(False)   # hide conv2
+    window.actions["layers_menu"].actions()[2].setChecked(False)   # hide conv2
     assert (np.abs(frame(window) - before).sum(-1) > 30).mean() > 0.02
+
+
+def test_hidden_layer_does_not_block_picking(window):
+    """Defect: the invisible nodes of a hidden layer still caught the pointer."""
+    L = window.session.layout
+    conv2 = L.slab("conv2")
+    # A pixel where a conv2 node is the front-most thing, with something behind it.
+    hit = None
+    for node in range(conv2.offset, conv2.offset + conv2.count, 97):
+        x, y = window.view.project([node])[0, :2]
+        if window.view.pick(x, y) == node:
+            window.session.set_layer_visible(conv2.index, False)
+            behind = window.view.pick(x, y)
+            window.session.set_layer_visible(conv2.index, True)
+            if behind >= 0:
+                hit = (node, behind)
+                break
+    assert hit is not None, "no conv2 node with another node behind it"
+    assert int(L.slab_of[hit[1]]) != conv2.index
+
+
+def test_layers_button_opens_its_menu_from_the_whole_button(window):
+    from PyQt5.QtWidgets import QToolButton
+    button = window.actions["layers_button"]
+    assert button.popupMode() == QToolButton.InstantPopup and button.menu() is not None
+
+
+def test_no_work_when_the_input_does_not_change(window, mnist_test):
+    """Same input again: no probe run, no result event, nothing redrawn."""
+    s = window.session
+    s.set_input(digit(mnist_test, 0).image)
+    runs, results = s.probe_runs, s.events.result.emitted
+    assert not s.set_input(digit(mnist_test, 0).image)
+    assert not s.set_input(digit(mnist_test, 0).image)
+    assert (s.probe_runs, s.events.result.emitted) == (runs, results)
+    s.set_input(None, reason="no digit")
+    runs = s.probe_runs
+    for _ in range(5):
+        s.set_input(None, reason="no digit")
+    assert s.probe_runs == runs
+
+
+def test_pinned_node_under_new_input_uploads_only_edge_colours(window, mnist_test):
+    s = window.session
+    s.set_input(digit(mnist_test, 0).image)
+    fc1 = s.layout.slab("fc1")
+    calls = {"n": 0}
+    real = s.edge_builder.incoming
+
+    def counting(*a, **k):
+        calls["n"] += 1
+        return real(*a, **k)
+
+    s.edge_builder.incoming = counting
+    s.pinned = fc1.offset + 3
+    assert calls["n"] == 1
+    ups = dict(window.view.edges.uploads)
+    weights_img = window.details.weights.image
+    s.set_input(digit(mnist_test, 1).image)
+    assert calls["n"] == 2   # once per input change, not twice
+    assert window.view.edges.uploads["geometry"] == ups["geometry"]
+    assert window.view.edges.uploads["colors"] == ups["colors"] + 1
+    assert window.details.weights.image is weights_img   # the weight image is not redrawn
 
 
 def test_settings_are_remembered(qtbot, settings):
@@ -163,77 +260,107 @@ def test_settings_are_remembered(qtbot, settings):
     win.close()
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
-    assert again.state.mode == "global" and again.state.name == "lenet5"
+    assert again.session.normalise == "global" and again.session.name == "lenet5"
     again.close()
 
 
-def test_resize_minimise_close_while_camera_streams(qtbot, settings, tmp_path):
-    from vis3d.ui.app import make_qapp
-    from vis3d.ui.window import MainWindow
-    make_qapp()
-    path = tmp_path / "clip.avi"
-    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
-    for k in range(30):
-        img = np.full((240, 320, 3), 235, np.uint8)
-        cv2.putText(img, str(k % 10), (130, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, (20, 20, 20), 12)
-        wr.write(img)
-    wr.release()
-    win = MainWindow(settings=settings, camera=str(path))
-    qtbot.addWidget(win)
-    win.show()
-    assert win.inputs.source == "camera"
-    v0 = win.state.version
-    qtbot.waitUntil(lambda: win.state.version > v0 + 3, timeout=5000)
-    for size in ((900, 600), (1400, 900), (640, 480)):
-        win.resize(*size)
-        qtbot.wait(50)
-    win.showMinimized()
-    qtbot.wait(100)
-    win.showNormal()
-    cam = win.inputs.camera
-    win.close()
-    assert cam.state == "stopped"
-
-
-def test_missing_camera_falls_back_to_pad(qtbot, settings):
-    from vis3d.ui.app import make_qapp
-    from vis3d.ui.window import MainWindow
-    make_qapp()
-    win = MainWindow(settings=settings, camera="7")
-    qtbot.addWidget(win)
-    assert win.inputs.source == "pad"
-    assert "7" in win.statusBar().currentMessage()
-    win.close()
-
-
-def test_double_click_flies_to_a_layer_and_r_resets(window, qtbot):
-    node, pos = _node_on_screen(window, "conv1", k=100)
-    cam = window.scene.view.camera
+def test_double_click_flies_to_a_layer_from_outside_and_r_resets(window, qtbot):
+    from vis3d.gl import camera as camlib
+    from vis3d.gl.view import DEFAULT_AZIMUTH
+    cam = window.view.view.camera
     start = np.array(cam.center)
-    qtbot.mouseDClick(window.canvas.native, Qt.LeftButton, pos=pos)
-    slab = window.state.layout.slab("conv1")
-    qtbot.waitUntil(lambda: abs(cam.center[0] - slab.x) < 1.0, timeout=3000)
-    assert np.linalg.norm(np.array(cam.center) - start) > 10
+    lo, hi = window.session.layout.bounds()
+    for name in ("fc1", "output", "conv1"):
+        node, pos = _node_on_screen(window, name)
+        send_mouse(window.canvas.native, "double", pos, Qt.LeftButton, Qt.LeftButton)
+        send_mouse(window.canvas.native, "release", pos, Qt.LeftButton, Qt.NoButton)
+        slab = window.session.layout.slab(name)
+        qtbot.waitUntil(lambda: not window.view._fly_timer.running, timeout=3000)
+        eye = camlib.eye(window.view.nodes)
+        assert np.any(eye < lo) or np.any(eye > hi), f"{name}: the camera is inside the net"
+        # The layer fills a good part of the view and is wholly in it.
+        p = window.view.project(np.arange(slab.offset, slab.offset + slab.count))
+        w, h = window.canvas.size
+        assert p[:, 0].min() >= 0 and p[:, 0].max() <= w and p[:, 1].min() >= 0 and p[:, 1].max() <= h
+        span = p.max(0) - p.min(0)
+        assert max(span[0] / w, span[1] / h) > 0.3, name
     window.activateWindow()
     window.canvas.native.setFocus()
     qtbot.keyClick(window.canvas.native, Qt.Key_R)
     qtbot.waitUntil(lambda: np.allclose(cam.center, start, atol=1.0), timeout=2000)
-    assert cam.azimuth == pytest.approx(-42.0)
+    assert cam.azimuth == pytest.approx(DEFAULT_AZIMUTH)
 
 
-def test_auto_orbit_turns_the_camera(window, qtbot):
-    cam = window.scene.view.camera
+def test_first_view_fills_the_scene_and_orbit_keeps_it_framed(window, qtbot):
+    w, h = window.canvas.size
+    p = window.view.project(window.view._frame_nodes)
+    span = p.max(0) - p.min(0)
+    assert max(span[0] / w, span[1] / h) > 0.8 and min(span[0] / w, span[1] / h) > 0.5
+    cam = window.view.view.camera
     az = cam.azimuth
-    window.act_orbit.trigger()
-    qtbot.waitUntil(lambda: abs(cam.azimuth - az) > 1.0, timeout=3000)
-    window.act_orbit.trigger()
-    assert not window.scene.auto_orbit
+    window.actions["orbit"].trigger()
+    for _ in range(6):
+        qtbot.wait(250)
+        p = window.view.project(window.view._frame_nodes)
+        assert p[:, 0].min() > -0.02 * w and p[:, 0].max() < 1.02 * w
+        assert p[:, 1].min() > -0.02 * h and p[:, 1].max() < 1.02 * h
+    assert abs(cam.azimuth - az) > 1.0
+    window.actions["orbit"].trigger()
+    assert not window.view.auto_orbit
+
+
+def test_orbit_drag_turns_a_sane_amount(window, qtbot):
+    cam = window.view.view.camera
+    az = cam.azimuth
+    native = window.canvas.native
+    send_mouse(native, "press", QPoint(300, 300), Qt.LeftButton, Qt.LeftButton)
+    for k in range(1, 11):
+        send_mouse(native, "move", QPoint(300 + 20 * k, 300), Qt.NoButton, Qt.LeftButton)
+        qtbot.wait(10)
+    send_mouse(native, "release", QPoint(500, 300), Qt.LeftButton, Qt.NoButton)
+    turned = abs(cam.azimuth - az)
+    assert 40 <= turned <= 80   # 200 px: about 60 degrees (VisPy's default turns 100)
+
+
+def test_small_nodes_are_picked_within_eight_pixels(window):
+    L = window.session.layout
+    conv1 = L.slab("conv1")
+    node, pos = _node_on_screen(window, "conv1", k=200)
+    r = float(window.view.picker.radius_px(window.view.nodes, [node], window.canvas.size)[0])
+    assert r < 6   # a small target on screen
+    x, y = window.view.project([node])[0, :2]
+    got = window.view.pick(x + 6.5, y)
+    assert got >= 0 and int(L.slab_of[got]) in (conv1.index, conv1.index + 1, conv1.index - 1)
+
+
+def test_labels_never_overlap(window, qtbot):
+    from vis3d.gl.labels import declutter
+    view = window.view
+    for az, el in ((-65, 22), (-90, 0), (0, 10), (30, 60), (-150, -20)):
+        view.set_view(az, el)
+        declutter([view.digits, view.labels], view.nodes, window.canvas.size)
+        boxes = [g.boxes(view.nodes, window.canvas.size)[list(g.shown)] for g in (view.digits, view.labels)]
+        b = np.concatenate([x for x in boxes if len(x)])
+        for i in range(len(b)):
+            for j in range(i + 1, len(b)):
+                overlap = b[i, 0] < b[j, 2] and b[j, 0] < b[i, 2] and b[i, 1] < b[j, 3] and b[j, 1] < b[i, 3]
+                assert not overlap, (az, el, i, j)
+
+
+def test_controls_hint_shows_and_is_dismissed(window, settings):
+    assert window.view.hint.visible
+    window.activateWindow()
+    window.canvas.native.setFocus()
+    send_mouse(window.canvas.native, "press", QPoint(5, 5), Qt.LeftButton, Qt.LeftButton)
+    send_mouse(window.canvas.native, "release", QPoint(5, 5), Qt.LeftButton, Qt.NoButton)
+    assert not window.view.hint.visible
+    assert settings.value("hint_dismissed") == "1"
 
 
 def test_shift_drag_pans_the_view(window, qtbot):
-    cam = window.scene.view.camera
+    cam = window.view.view.camera
     start = np.array(cam.center)
-    before = window.scene.project([0])[0, :2]
+    before = window.view.project([0])[0, :2]
     native = window.canvas.native
     p0, p1 = QPoint(300, 300), QPoint(500, 300)
     from PyQt5.QtCore import QEvent, QPointF
@@ -251,20 +378,29 @@ def test_shift_drag_pans_the_view(window, qtbot):
     send(QEvent.MouseButtonRelease, p1, Qt.LeftButton, Qt.NoButton)
     # The scene follows the pointer: a node's image moves by about the drag.
     assert np.linalg.norm(np.array(cam.center) - start) > 1.0
-    moved = window.scene.project([0])[0, :2] - before
+    moved = window.view.project([0])[0, :2] - before
     assert 120 < moved[0] < 300 and abs(moved[1]) < 60
 
 
-def test_input_photo_is_read_as_a_photo_and_bad_pt_keeps_the_window(window, tmp_path):
-    from vis3d.inputs.files import read_image
+def test_input_photo_is_read_as_a_photo_and_kept_after_the_first_tick(window, qtbot, tmp_path):
+    """Defect: vis3d --input photo.jpg showed nothing: the first tick overwrote it."""
     from vis3d.paths import assets_dir
-    photo = window.inputs.load_image(read_image(assets_dir() / "samples" / "camera_sheet_7.jpg"))
-    assert photo is not None and photo.source == "camera" and photo.found
-    window.apply_input(photo)
-    assert window.prediction.digit == 7
-    assert window.inputs.load_image(read_image(assets_dir() / "samples" / "pad_3.png")) is None
+    assert window.show_image_file(str(assets_dir() / "samples" / "camera_sheet_7.jpg"))
+    qtbot.wait(200)   # several ticks
+    assert window.session.has_digit and window.prediction.digit == 7
+    assert window.show_image_file(str(assets_dir() / "samples" / "pad_3.png"))
     assert not window.inputs.pad.is_empty()
+    qtbot.wait(100)
+    assert window.prediction.digit == 3
     bad = tmp_path / "text.pt"
     bad.write_text("hello world")
     assert not window.set_model(str(bad))
-    assert window.state.name == "mnist_cnn" and "text.pt" in window.statusBar().currentMessage()
+    assert window.session.name == "mnist_cnn" and "text.pt" in window.notice.label.text()
+
+
+def test_sparkline_shows_the_pinned_value_at_once(window, mnist_test):
+    """Defect: the history said 'no history yet' while a node was pinned."""
+    s = window.session
+    s.set_input(digit(mnist_test, 0).image)
+    s.pinned = s.layout.slab("fc1").offset
+    assert len(window.details.history.v) == 1

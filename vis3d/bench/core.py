@@ -63,36 +63,37 @@ def forward_fns(state, pad_images) -> dict:
 
 
 def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
-    from vis3d.scene import colors
-    from vis3d.scene.colors import map_colors
     from vispy import scene as vscene
+
+    from vis3d.gl.colormaps import lut
+    from vis3d.scene.colors import map_colors
 
     from vis3d.bench import render as br
     from vis3d.gl.context import make_canvas
-    from vis3d.gl.view import NetworkScene
+    from vis3d.gl.view import NetworkView
     from vis3d.inputs.preprocess import prepare_pad
 
     canvas = make_canvas(SIZE)
     try:
-        sc = NetworkScene(canvas, state)
+        sc = NetworkView(canvas, state)
+        sc.set_hint_visible(False)
         br.draw_once(canvas)
         flip = [0]
 
         def tick():  # input image -> preprocess -> probe -> normalise -> upload (no draw)
             flip[0] ^= 1
             prep = prepare_pad(pad_images[flip[0]])
-            state.set_input(prep.image)
-            sc.nodes.set_activations(state.values)
+            state.set_input(prep.image)  # the view uploads the new values on the result event
             canvas.context.flush_commands()
 
         # Forward, probe and tick measured together, in the same process state.
         out = _interleaved_ms({**forward_fns(state, pad_images), "tick_ms": tick}, repeat)
         L = state.layout
         markers = vscene.visuals.Markers(parent=sc.view.scene, scaling="scene", antialias=0)
-        markers.set_data(L.positions, size=L.sizes, face_color=map_colors(state.values, colors.lut(sc.colormap)),
+        markers.set_data(L.positions, size=L.sizes, face_color=map_colors(state.values, lut(state.colormap)),
                          edge_width=0)
         markers.visible = False
-        labels = (sc.labels, sc.digits)
+        labels = (sc.labels.text, sc.digits.text)
 
         def show(nodes, mk, text):
             def setup():
@@ -120,12 +121,22 @@ def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
         out["pick_ms"] = _median_ms(pick, repeat)
         worst = _worst_node(state)
 
-        def hover():
-            sc.show_edges(worst)
+        def hover():  # a new hovered node: its edges built and uploaded
+            state.hovered = -1
+            state.hovered = worst
             canvas.context.flush_commands()
 
         out["hover_edges_ms"] = _median_ms(hover, max(20, repeat // 5))
-        out["hover_edges"] = int(sc.edges.count if hasattr(sc.edges, "count") else 0)
+        out["hover_edges"] = int(sc.edges.count)
+        state.hovered = -1
+        state.pinned = worst
+
+        def hover_tick():  # a new input while the widest FC node is pinned
+            flip[0] ^= 1
+            state.set_input(prepare_pad(pad_images[flip[0]]).image)
+            canvas.context.flush_commands()
+
+        out["hover_tick_ms"] = _median_ms(hover_tick, max(20, repeat // 5))
 
         def edges_on(on):
             def setup():
@@ -160,13 +171,13 @@ def run(model: str | None, repeat: int | None = None) -> dict:
     from vis3d.model import weights
     from vis3d.bench import render as br
     from vis3d.gl.context import gl_info, make_canvas
-    from vis3d.scene.state import NetworkState
+    from vis3d.scene.session import Session
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     repeat = repeat or 300
     frames = 10 if repeat >= 100 else 3
-    state = NetworkState(weights.load(model))
+    state = Session(weights.load(model))
     pads = bench_inputs.sample_inputs()[0][:2]
     pads = pads if len(pads) == 2 else [pads[0], pads[0][:, ::-1].copy()]
     result = {"model": state.name, "nodes": state.layout.count}
@@ -207,7 +218,7 @@ def latency(model: str | None) -> dict:
         for _ in range(30):
             app.processEvents()
         res = measure_pen_latency(win)
-        res["nodes"] = win.state.layout.count
+        res["nodes"] = win.session.layout.count
         win.close()
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
 

@@ -26,8 +26,8 @@ _SLABS = (0.03, 0.30, 0.50, 0.15, 0.02)
 
 
 def lut_default() -> np.ndarray:
-    from vis3d.scene import colors
-    return colors.lut()
+    from vis3d.gl.colormaps import lut
+    return lut()
 
 
 def synthetic_scene(n: int, seed: int = 0):
@@ -283,8 +283,9 @@ def bench_hover(positions, sizes, activations, lut=None, hover=None, size=SIZE,
 def layout_scene(model: str):
     """(positions, sizes, activations) of a bundled model's real layout (random activations)."""
     from vis3d.model import weights
-    from vis3d.scene.state import NetworkState
-    lay = NetworkState(weights.load(model)).layout
+    from vis3d.model.probe import Probe
+    from vis3d.scene import layout
+    lay = layout.compute(Probe(weights.load(model).model).graph)
     return lay.positions, lay.sizes, np.random.default_rng(0).random(lay.count).astype(np.float32)
 
 

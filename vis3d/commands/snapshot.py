@@ -41,16 +41,18 @@ def default_input() -> np.ndarray:
     return read_image(pick[0])
 
 
-def render(state, size=(1280, 800), azimuth=None, elevation=None, hover=None) -> np.ndarray:
+def render(session, size=(1280, 800), azimuth=None, elevation=None, hover=None) -> np.ndarray:
+    """The session's scene as the window draws it (without the controls hint), RGB uint8."""
     from vis3d.gl.context import make_canvas
-    from vis3d.gl.view import NetworkScene
+    from vis3d.gl.view import NetworkView
 
     canvas = make_canvas(size=size)
     try:
-        scene = NetworkScene(canvas, state)
-        scene.set_view(azimuth, elevation)
+        view = NetworkView(canvas, session)
+        view.set_hint_visible(False)
+        view.set_view(azimuth, elevation)
         if hover is not None:
-            scene.show_edges(hover)
+            session.pinned = hover
         return canvas.render(alpha=False)
     finally:
         canvas.close()
@@ -62,7 +64,7 @@ def main(args) -> int:
     from vis3d.model import weights
     from vis3d.inputs.files import read_image
     from vis3d.inputs.preprocess import prepare
-    from vis3d.scene.state import NetworkState
+    from vis3d.scene.session import Session
 
     torch.set_num_threads(1)
     size = parse_size(args.size)
@@ -75,10 +77,10 @@ def main(args) -> int:
         raise Vis3dError(f"{out}: --out must be a .png file")
     if not out.parent.exists():
         raise Vis3dError(f"{out.parent}: directory does not exist")
-    state = NetworkState(weights.load(args.model), args.normalise)
+    state = Session(weights.load(args.model), args.normalise)
     img = read_image(args.input) if args.input else default_input()
     prep = prepare(img, "auto")
-    state.set_input(prep.image)
+    state.set_input(prep.image if prep.found else None, reason=prep.reason or "")
     hover = parse_hover(args.hover, state.layout) if args.hover else None
     pixels = render(state, size, args.azimuth, args.elevation, hover)
     from vispy.io import write_png

@@ -90,6 +90,24 @@ class NodePicker:
             return -1
         return int(hits[np.argmin(depth[hits])])
 
+    def pick_near(self, source, x: float, y: float, canvas_size, radius_px: float) -> int:
+        """The front-most node whose drawn disc holds (x, y); if none, the node whose centre
+        is nearest within ``radius_px`` (the front-most of equally near ones); else -1.
+        Nodes of size 0 (hidden layers) are never picked."""
+        node = self.pick(source, x, y, canvas_size)
+        if node >= 0:
+            return node
+        px, py, r2, depth = self._projected(source, canvas_size)
+        dx = px - np.float32(x)
+        dy = py - np.float32(y)
+        d2 = dx * dx + dy * dy
+        near = np.flatnonzero((r2 >= 0) & (d2 <= np.float32(radius_px * radius_px)))
+        if near.size == 0:
+            return -1
+        best = d2[near].min()
+        ties = near[d2[near] <= best + 0.25]
+        return int(ties[np.argmin(depth[ties])])
+
     def project(self, source, indices, canvas_size) -> np.ndarray:
         """(k, 2) canvas pixel coordinates of the given nodes' centres."""
         px, py, _, _ = self._projected(source, canvas_size)

@@ -1,7 +1,7 @@
-"""Colour tables and activation normalisation (pure numpy).
+"""Activation normalisation and colour choices (pure numpy).
 
 Activations become one float in 0..1 per node; the GPU maps that float through a
-256-entry colour table. Normalisation is per slab (each layer's own min..max, as
+256-entry colour table (vis3d.gl.colormaps). Normalisation is per slab (each layer's own min..max, as
 Harley's page did) or global (one min..max over all hidden layers). The input image
 and the output probabilities keep their natural 0..1 range in both modes.
 """
@@ -10,31 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-# Control points (position, r, g, b): dim but visible at 0 on a dark background.
-_MAPS = {
-    "ember": [(0.0, .16, .18, .26), (0.2, .20, .28, .55), (0.45, .15, .62, .75),
-              (0.7, .96, .74, .22), (0.88, 1.0, .45, .18), (1.0, 1.0, .97, .85)],
-    "viridis": [(0.0, .27, .00, .33), (0.25, .23, .32, .55), (0.5, .13, .57, .55),
-                (0.75, .37, .79, .38), (1.0, .99, .91, .14)],
-    "ice": [(0.0, .12, .14, .20), (0.5, .25, .55, .90), (1.0, .92, .98, 1.0)],
-    "gray": [(0.0, .18, .18, .18), (1.0, 1.0, 1.0, 1.0)],
-}
-COLORMAPS = tuple(_MAPS)
+# The colour maps offered; their tables live with the visuals (vis3d.gl.colormaps), since the
+# scene core only deals in 0..1 values per node.
+COLORMAPS = ("ember", "viridis", "hot", "ice", "grays")
 DEFAULT_COLORMAP = "ember"
 
 # Edges: diverging by sign of the weight.
 POSITIVE = np.array([1.0, 0.62, 0.18], np.float32)
 NEGATIVE = np.array([0.25, 0.62, 1.0], np.float32)
-
-
-def lut(name: str = DEFAULT_COLORMAP, n: int = 256) -> np.ndarray:
-    """(n, 4) float32 RGBA colour table."""
-    if name not in _MAPS:
-        raise KeyError(f"unknown colormap '{name}' (known: {', '.join(_MAPS)})")
-    pts = np.array(_MAPS[name], np.float64)
-    t = np.linspace(0, 1, n)
-    rgb = np.stack([np.interp(t, pts[:, 0], pts[:, k]) for k in (1, 2, 3)], 1)
-    return np.concatenate([rgb, np.ones((n, 1))], 1).astype(np.float32)
 
 
 def map_colors(values01: np.ndarray, table: np.ndarray) -> np.ndarray:

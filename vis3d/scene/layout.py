@@ -156,7 +156,7 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
         raw_w, raw_h = slab.extent
         raw = max(raw_w, raw_h, 1.0)
         if slab.kind == "output":
-            pitch = max(min_extent * 1.6 / raw, 1.0)
+            pitch = max(min_extent * 4.0 / raw, 1.0)  # digits read apart
         else:
             pitch = max(min_extent / raw, 1.0)
         slab.pitch = pitch
@@ -168,7 +168,7 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
         y = -(uv[:, 0] - (raw_w - 1) / 2) * pitch  # columns run towards -y: left to right on screen
         z = -(uv[:, 1] - (raw_h - 1) / 2) * pitch
         pos_parts.append(np.stack([np.full_like(y, x), y, z], 1))
-        node_size = pitch * (0.78 if slab.is_map else 0.72 if slab.kind == "output" else 0.6)
+        node_size = pitch * (0.78 if slab.is_map else 0.5 if slab.kind == "output" else 0.6)
         size_parts.append(np.full(len(uv), node_size))
         slab.offset, slab.count = offset, len(uv)
         slab_parts.append(np.full(len(uv), slab.index, np.int16))

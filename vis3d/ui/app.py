@@ -15,9 +15,39 @@ NO_GL = ("no OpenGL context could be created: install Mesa's drivers "
 
 
 def check_display() -> None:
-    if sys.platform.startswith("linux") and os.environ.get("QT_QPA_PLATFORM", "") not in (
-            "offscreen", "minimal") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    """Fail with one line, before Qt would abort the process, when there is no display."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM", "") in (
+            "offscreen", "minimal", "eglfs"):
+        return
+    display = os.environ.get("DISPLAY")
+    if not display and not os.environ.get("WAYLAND_DISPLAY"):
         raise Vis3dError(NO_DISPLAY)
+    if display and os.environ.get("QT_QPA_PLATFORM", "xcb").startswith("xcb") \
+            and not _x_display_answers():
+        raise Vis3dError(f"cannot open display {display}: no X server answers there (is it "
+                         "running, and is DISPLAY right?); without one, use scripts/run.sh or "
+                         "xvfb-run -a vis3d")
+
+
+def _x_display_answers() -> bool:
+    """Whether Xlib can open $DISPLAY (True when libX11 is not there to ask)."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("X11")
+    if not name:
+        return True
+    try:
+        xlib = ctypes.CDLL(name)
+    except OSError:
+        return True
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    dpy = xlib.XOpenDisplay(None)
+    if not dpy:
+        return False
+    xlib.XCloseDisplay(dpy)
+    return True
 
 
 def make_qapp():
@@ -51,23 +81,58 @@ def check_opengl() -> None:
     ctx.doneCurrent()
 
 
+def quit_on_signals(app, window) -> dict:
+    """Ctrl+C (SIGINT) and SIGTERM close the window cleanly and end the loop with 130 / 143.
+
+    Python runs signal handlers only between bytecodes, and Qt's loop runs in C: a wakeup
+    socket (signal.set_wakeup_fd) makes the loop notice the signal at once."""
+    import signal
+    import socket
+
+    from PyQt5.QtCore import QSocketNotifier
+
+    state = {"code": None}
+    rsock, wsock = socket.socketpair()
+    for sock in (rsock, wsock):
+        sock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+
+    def handler(signum, _frame):
+        state["code"] = 128 + signum
+
+    def wake():
+        try:
+            rsock.recv(64)
+        except OSError:
+            pass
+        if state["code"] is not None:
+            window.close()
+            app.exit(state["code"])
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Read, app)
+    notifier.activated.connect(wake)
+    state["keep"] = (rsock, wsock, notifier)
+    return state
+
+
 def main(args) -> int:
+    import cv2
     import torch
 
     torch.set_num_threads(1)  # the renderer needs the other core
+    cv2.setNumThreads(1)
     app = make_qapp()
     check_opengl()
     from vis3d.ui.window import MainWindow
 
     win = MainWindow(model=args.model, camera=args.camera)
     if args.input:
-        from vis3d.inputs.files import read_image
-        try:
-            photo = win.inputs.load_image(read_image(args.input))
-            if photo is not None:
-                win.apply_input(photo)
-                win.say(f"showing {args.input} (read as a photo of paper)")
-        except Vis3dError as exc:
-            win.say(str(exc))
+        win.show_image_file(args.input)
+    signals = quit_on_signals(app, win)
     win.show()
-    return app.exec_()
+    code = app.exec_()
+    if signals["code"] is not None:
+        return signals["code"]
+    return 2 if (code == 0 and win.startup_errors) else code

@@ -39,6 +39,9 @@ class PredictionPanel(QWidget):
         self.digit, self.note = digit, note
         self.update()
 
+    def show(self, pred) -> None:  # noqa: A003 - a session.Prediction
+        self.set_prediction(pred.probs, pred.digit, pred.note)
+
     def paintEvent(self, _event):
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
@@ -121,6 +124,8 @@ class ColorBar(QWidget):
         self.setMinimumHeight(44)
 
     def set_mapping(self, lut: np.ndarray, left: str, right: str, caption: str) -> None:
+        if lut is self.lut and (left, right, caption) == (self.left, self.right, self.caption):
+            return  # nothing changed: no repaint
         self.lut, self.left, self.right, self.caption = lut, left, right, caption
         self.update()
 
@@ -172,18 +177,22 @@ class Sparkline(QWidget):
         p.setRenderHint(QPainter.Antialiasing)
         w, h = self.width(), self.height()
         p.fillRect(0, 0, w, h, QColor("#0b0d12"))
+        band = 16  # the text band at the top; the line is drawn below it
         if len(self.v):
             lo, hi = min(0.0, float(self.v.min())), max(float(self.v.max()), 1e-6)
             xs = (1 + self.t / self.span) * (w - 8) + 4
-            ys = h - 6 - (self.v - lo) / (hi - lo) * (h - 20)
+            ys = h - 4 - (self.v - lo) / (hi - lo) * (h - band - 8)
             p.setPen(QPen(ACCENT, 1.5))
+            if len(xs) == 1:
+                p.drawEllipse(QRectF(xs[0] - 2, ys[0] - 2, 4, 4))
             for k in range(1, len(xs)):
                 p.drawLine(int(xs[k - 1]), int(ys[k - 1]), int(xs[k]), int(ys[k]))
             p.setPen(TEXT)
-            p.drawText(QRectF(4, 2, w - 8, 14), Qt.AlignLeft, f"now {self.v[-1]:.3f}   max {hi:.3f}")
+            p.drawText(QRectF(4, 1, w - 8, band - 2), Qt.AlignLeft | Qt.AlignVCenter,
+                       f"now {self.v[-1]:.3f}   max {hi:.3f}")
         else:
             p.setPen(DIM)
-            p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, "no history yet")
+            p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, "pin a node to follow it")
         p.end()
 
 
@@ -195,6 +204,7 @@ class DetailsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.title = QLabel("Click a node to pin it.")
+        self.title.setMinimumHeight(48)
         self.title.setWordWrap(True)
         # Long descriptions wrap; they must never widen the dock (that would move the scene).
         self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -208,12 +218,17 @@ class DetailsPanel(QWidget):
         lay.addWidget(self.history)
 
     def show_node(self, title: str, field_img, box, weights) -> None:
-        self.title.setText(title)
-        self.field.set_image(field_img, box)
+        """A newly pinned node: everything, the weight image included."""
         if weights is None:
             self.weights.set_image(None, caption="(no weights: input or pooling node)")
         else:
             self.weights.set_image(weights[0], caption=weights[1])
+        self.update_node(title, field_img, box)
+
+    def update_node(self, title: str, field_img, box) -> None:
+        """The pinned node under a new input: its text and receptive field, not its weights."""
+        self.title.setText(title)
+        self.field.set_image(field_img, box)
 
     def clear(self) -> None:
         self.title.setText("Click a node to pin it.")

@@ -1,0 +1,81 @@
+"""Layer names and output digits that never collide: each label has a 3D anchor and a
+priority; after every camera move the anchors are projected and a label that would overlap
+one of higher priority (or leave the canvas) is left out until the view makes room.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from vispy import scene
+
+from vis3d.gl.camera import project
+
+CHAR_W = 0.62    # average glyph width per pixel of font height
+PT_TO_PX = 1.35  # VisPy font points to pixels at 96 dpi (with a little air)
+
+
+class Labels:
+    def __init__(self, parent, font_size: float, color: str, anchor_y: str, bold: bool = True):
+        self.text = scene.visuals.Text(parent=parent, color=color, font_size=font_size,
+                                       anchor_x="center", anchor_y=anchor_y, bold=bold)
+        self.font_px = font_size * PT_TO_PX
+        self.anchor_y = anchor_y
+        self.strings: list[str] = []
+        self.anchors = np.zeros((0, 3), np.float32)
+        self.priority = np.zeros(0)
+        self.shown: tuple = ()
+
+    def set(self, strings, anchors, priority=None) -> None:
+        self.strings = list(strings)
+        self.anchors = np.asarray(anchors, np.float32).reshape(-1, 3)
+        self.priority = np.zeros(len(self.strings)) if priority is None else np.asarray(priority, float)
+        self.shown = ()
+        self._apply(tuple(range(len(self.strings))))
+
+    def boxes(self, node, size) -> np.ndarray:
+        """(k, 4) canvas boxes x0, y0, x1, y1 of every label as it would be drawn."""
+        if not self.strings:
+            return np.zeros((0, 4))
+        p = project(node, self.anchors)
+        widths = np.array([max(1, len(s)) * CHAR_W * self.font_px for s in self.strings])
+        h = self.font_px
+        # VisPy draws a little below the anchor (descenders): boxes measured on screenshots.
+        if self.anchor_y == "bottom":
+            y0, y1 = p[:, 1] - 1.3 * h, p[:, 1] + 0.6 * h
+        else:
+            y0, y1 = p[:, 1] - 0.9 * h, p[:, 1] + 1.3 * h
+        return np.stack([p[:, 0] - widths / 2, y0, p[:, 0] + widths / 2, y1], 1)
+
+    def _apply(self, keep: tuple) -> None:
+        if keep == self.shown:
+            return
+        self.shown = keep
+        if keep:
+            self.text.text = [self.strings[i] for i in keep]
+            self.text.pos = self.anchors[list(keep)]
+        else:
+            self.text.text = [""]
+            self.text.pos = np.zeros((1, 3), np.float32)
+
+
+def declutter(groups: list[Labels], node, size, margin: float = 3.0) -> None:
+    """Show, in priority order across all groups, each label that overlaps no shown one."""
+    w, h = size
+    items = []
+    for g, group in enumerate(groups):
+        for i, box in enumerate(group.boxes(node, size)):
+            items.append((-group.priority[i], g, i, box))
+    items.sort(key=lambda t: (t[0], t[1], t[2]))
+    placed: list[np.ndarray] = []
+    keep: list[list[int]] = [[] for _ in groups]
+    for _, g, i, box in items:
+        if not np.all(np.isfinite(box)) or box[2] < 0 or box[0] > w or box[3] < 0 or box[1] > h:
+            continue
+        grown = box + (-margin, -margin, margin, margin)
+        if any(grown[0] < b[2] and b[0] < grown[2] and grown[1] < b[3] and b[1] < grown[3]
+               for b in placed):
+            continue
+        placed.append(box)
+        keep[g].append(i)
+    for group, k in zip(groups, keep):
+        group._apply(tuple(sorted(k)))
