@@ -203,8 +203,7 @@ def test_no_context_gives_one_clear_line():
     assert "xvfb-run" in line and "libegl" in line
 
 
-@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X display (run under xvfb-run)")
-def test_egl_canvas_and_qt_window_share_a_process():
+def test_egl_canvas_and_qt_window_share_a_process(x_display):
     code = textwrap.dedent("""
         import numpy as np
         from vispy import scene, app

@@ -17,12 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
-
-import synth  # noqa: E402
+import synth
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TARGETS = {"pad": 0.97, "camera": 0.95, "sheet": 0.85}

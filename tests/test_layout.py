@@ -69,8 +69,8 @@ def test_unknown_layer_is_named():
         layout.compute(Probe(model.eval()).graph)
 
 
-def test_layer_normalisation_vs_global(state, mnist_test):
-    state.set_input(mnist_test.images[3] / 255.0)
+def test_layer_normalisation_vs_global(state, sample_digit):
+    state.set_input(sample_digit(3))
     v = state.values
     for s in state.layout.slabs[1:-1]:
         seg = v[s.offset:s.offset + s.count]
@@ -82,10 +82,10 @@ def test_layer_normalisation_vs_global(state, mnist_test):
     state.set_mode("layer")
 
 
-def test_two_inputs_give_different_values(state, mnist_test):
-    state.set_input(mnist_test.images[0] / 255.0)
+def test_two_inputs_give_different_values(state, sample_digit):
+    state.set_input(sample_digit(0))
     a = state.values.copy()
-    state.set_input(mnist_test.images[1] / 255.0)
+    state.set_input(sample_digit(1))
     assert np.abs(state.values - a).mean() > 0.01
 
 
