@@ -16,10 +16,21 @@ def state(request):
     return NetworkState(weights.load(request.param))
 
 
-def test_node_counts():
-    counts = {n: NetworkState(weights.load(n)).layout.count for n in ("mnist_cnn", "lenet5")}
-    assert counts["mnist_cnn"] == 34778
-    assert 8700 <= counts["lenet5"] <= 9000
+# One node per activation; ReLUs fold into the layer before them.
+SLAB_COUNTS = {
+    "mnist_cnn": {"input": 28 * 28, "conv1": 16 * 26 * 26, "conv2": 32 * 24 * 24, "pool": 32 * 12 * 12,
+                  "fc1": 64, "fc2": 64, "fc3": 10},                                        # 34,778
+    "lenet5": {"input": 28 * 28, "conv1": 6 * 28 * 28, "pool1": 6 * 14 * 14, "conv2": 16 * 10 * 10,
+               "pool2": 16 * 5 * 5, "fc1": 120, "fc2": 84, "fc3": 10},                      # 8,878
+}
+
+
+@pytest.mark.parametrize("name, total", [("mnist_cnn", 34778), ("lenet5", 8878)])
+def test_node_counts(name, total):
+    L = NetworkState(weights.load(name)).layout
+    assert {s.name: s.count for s in L.slabs} == SLAB_COUNTS[name]
+    assert sum(SLAB_COUNTS[name].values()) == total
+    assert L.count == total and len(L.positions) == total and len(L.sizes) == total
 
 
 def test_slabs_fold_activations_and_end_in_output(state):
