@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from vis3d.scene import colors, layout
+from vis3d.scene import layout
 from vis3d.model import weights
 from vis3d.errors import Vis3dError
 from vis3d.model.probe import Probe
@@ -16,10 +16,21 @@ def state(request):
     return Session(weights.load(request.param))
 
 
-def test_node_counts():
-    counts = {n: Session(weights.load(n)).layout.count for n in ("mnist_cnn", "lenet5")}
-    assert counts["mnist_cnn"] == 34778
-    assert 8700 <= counts["lenet5"] <= 9000
+# One node per activation; ReLUs fold into the layer before them.
+SLAB_COUNTS = {
+    "mnist_cnn": {"input": 28 * 28, "conv1": 16 * 26 * 26, "conv2": 32 * 24 * 24, "pool": 32 * 12 * 12,
+                  "fc1": 64, "fc2": 64, "fc3": 10},                                        # 34,778
+    "lenet5": {"input": 28 * 28, "conv1": 6 * 28 * 28, "pool1": 6 * 14 * 14, "conv2": 16 * 10 * 10,
+               "pool2": 16 * 5 * 5, "fc1": 120, "fc2": 84, "fc3": 10},                      # 8,878
+}
+
+
+@pytest.mark.parametrize("name, total", [("mnist_cnn", 34778), ("lenet5", 8878)])
+def test_node_counts(name, total):
+    L = Session(weights.load(name)).layout
+    assert {s.name: s.count for s in L.slabs} == SLAB_COUNTS[name]
+    assert sum(SLAB_COUNTS[name].values()) == total
+    assert L.count == total and len(L.positions) == total and len(L.sizes) == total
 
 
 def test_slabs_fold_activations_and_end_in_output(state):
@@ -69,8 +80,8 @@ def test_unknown_layer_is_named():
         layout.compute(Probe(model.eval()).graph)
 
 
-def test_layer_normalisation_vs_global(state, mnist_test):
-    state.set_input(mnist_test.images[3] / 255.0)
+def test_layer_normalisation_vs_global(state, sample_digit):
+    state.set_input(sample_digit(3))
     v = state.values
     for s in state.layout.slabs[1:-1]:
         seg = v[s.offset:s.offset + s.count]
@@ -82,10 +93,10 @@ def test_layer_normalisation_vs_global(state, mnist_test):
     state.normalise = "layer"
 
 
-def test_two_inputs_give_different_values(state, mnist_test):
-    state.set_input(mnist_test.images[0] / 255.0)
+def test_two_inputs_give_different_values(state, sample_digit):
+    state.set_input(sample_digit(0))
     a = state.values.copy()
-    state.set_input(mnist_test.images[1] / 255.0)
+    state.set_input(sample_digit(1))
     assert np.abs(state.values - a).mean() > 0.01
 
 

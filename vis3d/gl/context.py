@@ -47,10 +47,9 @@ def _qt_app():
 
 
 def _qt_running() -> bool:
-    if "PyQt5.QtWidgets" not in sys.modules:
-        return False
-    from PyQt5.QtWidgets import QApplication
-    return QApplication.instance() is not None
+    # Only asks a Qt that the process already loaded: gl/ never imports PyQt5 itself.
+    widgets = sys.modules.get("PyQt5.QtWidgets")
+    return widgets is not None and widgets.QApplication.instance() is not None
 
 
 def _release_glx() -> None:
