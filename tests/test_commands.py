@@ -84,3 +84,44 @@ def test_bench_json_has_every_key_positive():
     for key in keys:
         assert isinstance(data[key], (int, float)) and data[key] > 0, key
     assert data["nodes"] == 34778
+
+
+def _probs(*args):
+    """``vis3d ARGS --json IMAGE``: the probabilities printed for one pad digit."""
+    image = os.path.join(os.path.dirname(__file__), "fixtures", "pad", "004_4.png")
+    res = vis3d(*args, "--json", image)
+    assert res.returncode == 0, res.stderr
+    return np.array(json.loads(res.stdout)["probs"])
+
+
+def test_top_level_model_reaches_the_subcommand():
+    top = _probs("--model", "lenet5", "predict")
+    own = _probs("predict", "--model", "lenet5")
+    default = _probs("predict")
+    override = _probs("--model", "lenet5", "predict", "--model", "mnist_cnn")
+    np.testing.assert_array_equal(top, own)            # really lenet5's probabilities
+    assert np.abs(top - default).max() > 1e-4           # ... which differ from mnist_cnn's
+    np.testing.assert_array_equal(override, default)    # the subcommand's own --model wins
+
+
+def test_bench_prints_an_aligned_table_and_json_on_request():
+    res = vis3d("--model", "lenet5", "bench", "--repeat", "6", timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.strip().splitlines()
+    with pytest.raises(ValueError):
+        json.loads(res.stdout)
+    names = [line.split()[0] for line in lines]
+    column = {len(line) - len(line[len(name):].lstrip()) for line, name in zip(lines, names)}
+    assert len(column) == 1, lines  # every value starts in the same column
+    rows = dict(line.split(None, 1) for line in lines)
+    assert rows["model"] == "lenet5" and float(rows["frame_ms"]) > 0 and int(rows["nodes"]) > 0
+    res = vis3d("bench", "--json", "--repeat", "6", timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(res.stdout)
+    assert set(data) == set(rows) and data["model"] == "mnist_cnn"
+
+
+def test_bench_scale_and_latency_exclude_each_other():
+    res = vis3d("bench", "--scale", "--latency")
+    assert res.returncode == 2 and res.stdout == ""
+    assert "vis3d bench: error: argument --latency: not allowed with argument --scale" in res.stderr

@@ -2,10 +2,13 @@ import json
 import pickle
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from vis3d.model import nets, train, weights
 from vis3d.errors import Vis3dError
@@ -141,3 +144,120 @@ def test_broken_pt_files_give_one_clear_line(tmp_path):
         msg = str(err.value)
         assert name in msg and "\n" not in msg and len(msg) < 300, msg
         assert "weights_only=False" not in msg
+
+
+# --- weights and cards that must be refused before loading ---------------------------------
+
+def _lenet_state():
+    return {k: v.clone() for k, v in nets.build("lenet5").state_dict().items()}
+
+
+@pytest.mark.parametrize("dtype, name", [(torch.int8, "int8"), (torch.bool, "bool"),
+                                         (torch.complex64, "complex64")])
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
+def test_non_float_tensors_are_refused(tmp_path, dtype, name, suffix):
+    state = _lenet_state()
+    state["fc2.weight"] = state["fc2.weight"].to(dtype)
+    path = tmp_path / f"m{suffix}"
+    if suffix == ".pt":
+        torch.save(state, path)
+    else:
+        save_file(state, str(path))
+    with pytest.raises(Vis3dError) as err:
+        weights.load(path)
+    assert str(err.value) == (f"{path}: tensor fc2.weight has dtype {name} (weights must be "
+                              f"floating point: float16, bfloat16, float32 or float64)")
+
+
+def test_half_precision_weights_still_load(tmp_path):
+    state = {k: v.to(torch.bfloat16) for k, v in _lenet_state().items()}
+    save_file(state, str(tmp_path / "half.safetensors"))
+    loaded = weights.load(tmp_path / "half.safetensors")
+    assert loaded.card["arch"] == "lenet5"
+    assert next(loaded.model.parameters()).dtype == torch.float32
+
+
+@pytest.mark.parametrize("bad, words", [(float("nan"), "1 NaN value"),
+                                        (float("inf"), "1 infinite value")])
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
+def test_non_finite_weights_are_refused(tmp_path, bad, words, suffix):
+    state = _lenet_state()
+    state["conv2.bias"][3] = bad
+    path = tmp_path / f"m{suffix}"
+    torch.save(state, path) if suffix == ".pt" else save_file(state, str(path))
+    with pytest.raises(Vis3dError) as err:
+        weights.load(path)
+    assert str(err.value) == f"{path}: tensor conv2.bias has {words} (weights must be finite numbers)"
+
+
+def test_predict_refuses_nan_weights_instead_of_printing_nan(tmp_path):
+    state = _lenet_state()
+    state["fc3.weight"][:] = float("nan")
+    path = tmp_path / "nan.safetensors"
+    save_file(state, str(path))
+    image = Path(__file__).parent / "fixtures" / "pad" / "001_1.png"
+    res = _cli("predict", "--model", str(path), "--json", str(image))
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.strip() == (f"vis3d: error: {path}: tensor fc3.weight has 840 NaN values "
+                                  f"(weights must be finite numbers)")
+
+
+@pytest.mark.parametrize("card, message", [
+    ('{"arch": ["lenet5"]}', "field 'arch' must be a string, not [\"lenet5\"]"),
+    ('{"arch": "resnet"}', "field 'arch' is 'resnet', not a known architecture"),
+    ('{"test_accuracy": "high"}', "field 'test_accuracy' must be a number, not \"high\""),
+    ('{"test_accuracy": NaN}', "field 'test_accuracy' must be a fraction 0..1, not nan"),
+    ('{"training": 3}', "field 'training' must be an object, not 3"),
+    ('["lenet5"]', "model card must be a JSON object, not list"),
+    ('{"arch": ', "model card is not valid JSON"),
+])
+def test_bad_model_cards_name_card_and_field(tmp_path, card, message):
+    path = tmp_path / "m.safetensors"
+    save_file(_lenet_state(), str(path))
+    (tmp_path / "m.json").write_text(card)
+    with pytest.raises(Vis3dError) as err:
+        weights.load(path)
+    assert str(err.value).startswith(f"{tmp_path / 'm.json'}: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("payload, what", [
+    (b"import torch\nprint('hi')\n", "it is text"),
+    (b"{}", "it is text"),
+    (bytes([0x00, 0xFF, 0x10, 0x20]) * 64, "it is unrecognised binary data starting 00ff1020"),
+])
+def test_pt_that_is_not_pytorch_says_what_it_is(tmp_path, payload, what):
+    path = tmp_path / "x.pt"
+    path.write_bytes(payload)
+    with pytest.raises(Vis3dError) as err:
+        weights.load(path)
+    assert str(err.value) == f"{path}: not a PyTorch weights file ({what})"
+
+
+def test_safetensors_named_pt_is_recognised(tmp_path):
+    path = tmp_path / "x.pt"
+    save_file(_lenet_state(), str(path))
+    with pytest.raises(Vis3dError, match="it is a safetensors file: name it .safetensors"):
+        weights.load(path)
+
+
+def test_legacy_pickle_refused_without_torch_warning(tmp_path):
+    path = tmp_path / "legacy.pt"
+    with open(path, "wb") as fh:
+        pickle.dump({"conv1.weight": [1.0, 2.0]}, fh, protocol=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(Vis3dError, match="legacy.pt: refused: not a plain tensor state dict"):
+            weights.load(path)
+    assert [str(w.message) for w in caught] == []
+    res = _cli("predict", "--model", str(path), str(path))
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "refused" in res.stderr
+
+
+def test_legacy_torch_format_state_dict_still_loads(tmp_path):
+    model = nets.build("lenet5").eval()
+    torch.save(model.state_dict(), tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    loaded = weights.load(tmp_path / "old.pt")
+    x = torch.rand(1, 1, 28, 28)
+    torch.testing.assert_close(loaded.model(x), model(x))

@@ -87,3 +87,29 @@ def test_rejects_wrong_input_shape():
     probe = Probe(nets.build("lenet5").eval())
     with pytest.raises(ValueError, match="28x28"):
         probe.run(np.zeros((28, 27), np.float32))
+
+
+def test_specs_describe_every_shown_layer_in_numpy():
+    model = weights.load("mnist_cnn").model
+    probe = Probe(model)
+    assert list(probe.specs) == [n for n, _, _ in EXPECTED["mnist_cnn"]]
+    conv2 = probe.specs["conv2"]
+    assert (conv2.kind, conv2.in_shape, conv2.out_shape) == ("conv", (16, 26, 26), (32, 24, 24))
+    assert (conv2.kernel, conv2.stride, conv2.padding, conv2.dilation, conv2.groups) == \
+        ((3, 3), (1, 1), (0, 0), (1, 1), 1)
+    assert isinstance(conv2.weight, np.ndarray) and conv2.weight.dtype == np.float32
+    np.testing.assert_array_equal(conv2.weight, model.conv2.weight.detach().numpy())
+    np.testing.assert_array_equal(conv2.bias, model.conv2.bias.detach().numpy())
+    pool = probe.specs["pool"]
+    assert (pool.kind, pool.pool_mode, pool.kernel, pool.stride, pool.weight) == \
+        ("pool", "max", (2, 2), (2, 2), None)
+    fc1 = probe.specs["fc1"]
+    assert fc1.in_shape == (4608,) and fc1.out_shape == (64,) and fc1.weight.shape == (64, 4608)
+    assert probe.specs["relu1"].weight is None and probe.specs["softmax"].kind == "softmax"
+
+
+def test_specs_on_the_hooks_path():
+    probe = Probe(Branchy())
+    assert list(probe.specs) == ["conv", "act", "pool", "head"]
+    assert probe.specs["head"].in_shape == (4 * 13 * 13,)
+    assert probe.specs["pool"].in_shape == (4, 26, 26) and probe.specs["pool"].out_shape == (4, 13, 13)

@@ -15,10 +15,13 @@ from vis3d.errors import Vis3dError
 EPILOG = "Run 'vis3d COMMAND --help' for a command's options. Without a command, opens the window."
 
 
-def _add_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, metavar="NAME|PATH",
+def _add_model(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # Only the top level has a default: a subcommand's own --model, when not given, must
+    # not overwrite ``vis3d --model X COMMAND`` (argparse copies sub-parser defaults over).
+    p.add_argument("--model", default=None if top else argparse.SUPPRESS, metavar="NAME|PATH",
                    help="bundled model name (mnist_cnn, lenet5) or a .safetensors/.pt file "
-                        "(default: mnist_cnn)")
+                        "(default: mnist_cnn" + ("" if top else ", or the --model given "
+                                                 "before the command") + ")")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vis3d", epilog=EPILOG,
         description="A live 3D node-link view of a CNN trained on MNIST.")
     parser.add_argument("--version", action="version", version=f"vis3d {__version__}")
-    _add_model(parser)
+    _add_model(parser, top=True)
     parser.add_argument("--camera", metavar="INDEX|FILE", default=None,
                         help="start with the webcam of this index, or a video file (loops)")
     parser.add_argument("--input", metavar="IMAGE", default=None,
@@ -80,15 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "0 = input; flat node index within the layer)")
     p.add_argument("--normalise", choices=("layer", "global"), default="layer")
 
-    p = sub.add_parser("bench", help="measure speed; prints JSON",
-                       description="Offscreen benchmarks at 1280x800 (medians).")
+    p = sub.add_parser("bench", help="measure speed; prints a table or JSON",
+                       description="Offscreen benchmarks at 1280x800 (medians), printed as "
+                                   "an aligned table of name and value, or as JSON.")
     _add_model(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object (the default)")
-    p.add_argument("--scale", action="store_true",
-                   help="frame time for synthetic scenes of 10k..1M nodes instead")
-    p.add_argument("--latency", action="store_true",
-                   help="open the real window (needs a display) and time pen moves until the "
-                        "frame showing their activations is drawn")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--scale", action="store_true",
+                      help="frame time for synthetic scenes of 10k..1M nodes instead")
+    what.add_argument("--latency", action="store_true",
+                      help="open the real window (needs a display) and time pen moves until the "
+                           "frame showing their activations is drawn")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
     return parser
 

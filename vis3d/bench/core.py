@@ -1,4 +1,5 @@
-"""``vis3d bench``: one JSON object of medians measured in one run, offscreen at 1280x800."""
+"""``vis3d bench``: medians measured in one run, offscreen at 1280x800; printed as an
+aligned name/value table, or with ``--json`` as one JSON object."""
 
 from __future__ import annotations
 
@@ -223,21 +224,38 @@ def latency(model: str | None) -> dict:
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
 
 
+def table(result: dict) -> str:
+    """Name/value lines, names padded to one column; nested dicts as name[key]."""
+    rows = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            rows += [(f"{key}[{k}]", v) for k, v in value.items()]
+        else:
+            rows.append((key, value))
+    width = max((len(name) for name, _ in rows), default=0)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _print(result: dict, as_json: bool) -> None:
+    print(json.dumps(result) if as_json else table(result))
+    sys.stdout.flush()
+
+
 def main(args) -> int:
+    as_json = bool(getattr(args, "json", False))
     if args.latency:
-        print(json.dumps(latency(args.model)))
+        _print(latency(args.model), as_json)
         return 0
     if args.scale:
         from vis3d.bench import render as br
         import torch
         torch.set_num_threads(1)
         res = br.bench_scale()
-        print(json.dumps({"frame_ms": {str(n): round(v, 3) for n, v in res.items()},
-                          "size": f"{SIZE[0]}x{SIZE[1]}"}))
+        _print({"frame_ms": {str(n): round(v, 3) for n, v in res.items()},
+                "size": f"{SIZE[0]}x{SIZE[1]}"}, as_json)
         return 0
     t0 = time.perf_counter()
     res = run(args.model, args.repeat)
     res["bench_seconds"] = round(time.perf_counter() - t0, 1)
-    print(json.dumps(res))
-    sys.stdout.flush()
+    _print(res, as_json)
     return 0

@@ -7,6 +7,7 @@ import hashlib
 import struct
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,29 +43,86 @@ class Split:
     labels: np.ndarray  # (N,) int64
 
 
+# Limits that no MNIST-like file comes near: a header asking for more is refused before
+# anything is allocated, so a hostile or broken file cannot make the reader balloon.
+MAX_ITEMS = 10_000_000          # first dimension (images or labels)
+MAX_DIMS = 4
+MAX_BYTES = 1 << 30             # the whole body
+_CHUNK = 1 << 20
+
+
+def _open(path: Path):
+    """The file as a byte stream, decompressing gzip on the fly (never all at once)."""
+    fh = open(path, "rb")
+    head = fh.read(2)
+    fh.seek(0)
+    if path.suffix == ".gz" or head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh, mode="rb"), fh
+    return fh, fh
+
+
+def _read_exact(stream, n: int) -> bytes:
+    """Up to ``n`` bytes, in chunks: memory grows with what the file really holds."""
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(min(_CHUNK, n - got))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _parse_header(path: Path, stream) -> tuple[np.dtype, tuple[int, ...]]:
+    magic = _read_exact(stream, 4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _DTYPES:
+        raise Vis3dError(f"{path}: not an IDX file (bad magic number {magic.hex() or 'empty'})")
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_DIMS:
+        raise Vis3dError(f"{path}: IDX header declares {ndim} dimensions (expected 1..{MAX_DIMS})")
+    raw = _read_exact(stream, 4 * ndim)
+    if len(raw) < 4 * ndim:
+        raise Vis3dError(f"{path}: IDX header truncated")
+    shape = struct.unpack(f">{ndim}I", raw)
+    dtype = np.dtype(_DTYPES[magic[2]])
+    if shape[0] > MAX_ITEMS:
+        raise Vis3dError(f"{path}: IDX header claims {shape[0]} items (more than {MAX_ITEMS}: "
+                         f"not a real data set)")
+    need = dtype.itemsize
+    for d in shape:  # Python ints: no overflow, whatever the header says
+        need *= d
+    if need > MAX_BYTES:
+        raise Vis3dError(f"{path}: IDX header claims shape {shape}, {need} bytes (more than "
+                         f"{MAX_BYTES >> 20} MB: not a real data set)")
+    return dtype, shape
+
+
 def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (gzipped when its name ends in .gz) into an array."""
+    """Read one IDX file (gzipped or not) into an array: exactly the bytes the header asks
+    for, read as a stream; implausible headers and trailing data are refused."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        stream, fh = _open(path)
     except FileNotFoundError:
         raise Vis3dError(f"{path}: file not found") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise Vis3dError(f"{path}: cannot read ({exc})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
-        raise Vis3dError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    ndim = raw[3]
-    if ndim == 0 or len(raw) < 4 + 4 * ndim:
-        raise Vis3dError(f"{path}: IDX header truncated")
-    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    dtype = np.dtype(_DTYPES[raw[2]])
-    need = int(np.prod(shape)) * dtype.itemsize
-    body = raw[4 + 4 * ndim :]
-    if len(body) < need:
-        raise Vis3dError(f"{path}: IDX body truncated ({len(body)} of {need} bytes for shape {shape})")
-    return np.frombuffer(body[:need], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    except OSError as exc:
+        raise Vis3dError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        dtype, shape = _parse_header(path, stream)
+        need = dtype.itemsize * int(np.prod(shape, dtype=object))
+        body = _read_exact(stream, need)
+        if len(body) < need:
+            raise Vis3dError(f"{path}: IDX body truncated ({len(body)} of {need} bytes for "
+                             f"shape {shape})")
+        if stream.read(1):
+            raise Vis3dError(f"{path}: trailing data after the {need} bytes that the IDX header "
+                             f"declares for shape {shape}")
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        what = str(exc) or type(exc).__name__
+        raise Vis3dError(f"{path}: corrupt or truncated gzip data ({what})") from None
+    finally:
+        fh.close()
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def _find(directory: Path, stem: str) -> Path:
@@ -84,11 +142,28 @@ def load_split(directory: str | Path, split: str) -> Split:
     images, labels = read_idx(img_path), read_idx(lab_path)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise Vis3dError(f"{img_path}: expected uint8 images of 28x28, got {images.dtype} {images.shape}")
+    if len(images) == 0:
+        raise Vis3dError(f"{img_path}: the file holds no images")
     if labels.ndim != 1 or len(labels) != len(images):
         raise Vis3dError(f"{lab_path}: {labels.shape[0] if labels.ndim else 0} labels for {len(images)} images")
-    if labels.size and labels.max() > 9:
-        raise Vis3dError(f"{lab_path}: label {int(labels.max())} out of range 0..9")
-    return Split(images=images, labels=labels.astype(np.int64))
+    return Split(images=images, labels=check_labels(lab_path, labels))
+
+
+def check_labels(path: Path, labels: np.ndarray) -> np.ndarray:
+    """Labels as int64 in 0..9, whatever integer or float type the file stored them in."""
+    if labels.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(labels))
+        if bad.size:
+            raise Vis3dError(f"{path}: label {bad[0]} is {labels[bad[0]]} (not a digit 0..9)")
+        bad = np.flatnonzero(labels != np.round(labels))
+        if bad.size:
+            raise Vis3dError(f"{path}: label {bad[0]} is {labels[bad[0]]} (not a whole number)")
+    bad = np.flatnonzero((labels < 0) | (labels > 9))
+    if bad.size:
+        value = labels[bad[0]]
+        value = int(value) if float(value).is_integer() else float(value)
+        raise Vis3dError(f"{path}: label {bad[0]} is {value}, out of range 0..9")
+    return labels.astype(np.int64)
 
 
 def download(directory: str | Path, timeout: float = 20.0) -> list[Path]:

@@ -2,7 +2,8 @@
 
 Works on any ``nn.Module``: an ``nn.Sequential`` is stepped through layer by layer
 (no hook overhead); any other module is traced once with forward hooks on its leaf
-modules. The layer sequence is also exposed as a networkx DiGraph.
+modules. The layer sequence is also exposed as a networkx DiGraph, and every shown
+layer as a torch-free ``LayerSpec`` (``probe.specs[name]``) for the scene core.
 """
 
 from __future__ import annotations
@@ -37,6 +38,63 @@ def kind_of(module: nn.Module) -> str | None:
         if isinstance(module, cls):
             return kind
     return f"other:{type(module).__name__}"
+
+
+def _pair(v) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, int) else tuple(int(x) for x in v)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One shown layer described with plain Python and numpy: what the scene core
+    (layout, edges, tiles) reads instead of torch modules."""
+
+    name: str
+    kind: str                       # 'conv' | 'relu' | 'pool' | 'linear' | 'softmax' | 'other:...'
+    module: str                     # the module's type name, for display
+    in_shape: tuple                 # what the layer receives, without the batch axis
+    out_shape: tuple                # what it gives
+    kernel: tuple | None = None     # conv and pool: (kh, kw)
+    stride: tuple | None = None
+    padding: tuple | None = None    # (top, left): zeros added before row/col 0
+    dilation: tuple | None = None
+    groups: int = 1                 # conv: input and output channels split in this many groups
+    pool_mode: str | None = None    # 'max' | 'avg'
+    count_include_pad: bool = True  # avg pool: padded zeros count in the divisor
+    weight: np.ndarray | None = None  # float32: conv (out, in/groups, kh, kw), linear (out, in)
+    bias: np.ndarray | None = None    # float32 (out,)
+
+
+def _numpy(t) -> np.ndarray | None:
+    return None if t is None else t.detach().float().cpu().numpy().copy()
+
+
+def describe(name: str, module: nn.Module, in_shape: tuple, out_shape: tuple) -> LayerSpec:
+    """The ``LayerSpec`` of one module given the shapes it was seen to take and give."""
+    kind = kind_of(module) or "passthrough"
+    base = dict(name=name, kind=kind, module=type(module).__name__, in_shape=tuple(in_shape),
+                out_shape=tuple(out_shape))
+    if isinstance(module, nn.Conv2d):
+        kernel, dilation = _pair(module.kernel_size), _pair(module.dilation)
+        if module.padding == "same":  # torch puts the odd pixel after: before = total // 2
+            padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        elif module.padding == "valid":
+            padding = (0, 0)
+        else:
+            padding = _pair(module.padding)
+        return LayerSpec(**base, kernel=kernel, stride=_pair(module.stride), padding=padding,
+                         dilation=dilation, groups=int(module.groups),
+                         weight=_numpy(module.weight), bias=_numpy(module.bias))
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        kernel = _pair(module.kernel_size)
+        is_max = isinstance(module, nn.MaxPool2d)
+        return LayerSpec(**base, kernel=kernel, stride=_pair(module.stride or kernel),
+                         padding=_pair(module.padding),
+                         dilation=_pair(module.dilation) if is_max else (1, 1),
+                         pool_mode="max" if is_max else "avg",
+                         count_include_pad=bool(getattr(module, "count_include_pad", True)))
+    return LayerSpec(**base, weight=_numpy(getattr(module, "weight", None)),
+                     bias=_numpy(getattr(module, "bias", None)))
 
 
 @dataclass
@@ -83,7 +141,7 @@ class Probe:
                     if not self._hooks:
                         self._hooks.append(module.register_forward_pre_hook(self._pre_hook))
                     self._hooks.append(module.register_forward_hook(self._make_hook(name)))
-        self._params: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
+        self.specs: dict[str, LayerSpec] = self._describe_layers()
         first = self.run(np.zeros((28, 28), np.float32))
         self.graph = self._build_graph(first)
 
@@ -135,6 +193,23 @@ class Probe:
                            fed_input=fed_np)
 
     # --- structure -------------------------------------------------------------------
+    def _describe_layers(self) -> dict[str, LayerSpec]:
+        """One traced forward on a blank image: every shown layer's shapes and parameters."""
+        seen: dict[str, tuple] = {}
+        hooks = []
+        for name, module in self.model.named_modules():
+            if len(list(module.children())) == 0 and kind_of(module) is not None:
+                def hook(_m, inputs, output, name=name):
+                    seen.setdefault(name, (tuple(inputs[0].shape[1:]), tuple(output.shape[1:])))
+                hooks.append(module.register_forward_hook(hook))
+        try:
+            with torch.inference_mode():
+                self.model(torch.zeros(1, 1, 28, 28))
+        finally:
+            for h in hooks:
+                h.remove()
+        return {name: describe(name, self._modules[name], *shapes) for name, shapes in seen.items()}
+
     def _build_graph(self, acts: Activations) -> nx.DiGraph:
         g = nx.DiGraph()
         g.add_node("input", kind="input", shape=(1, 28, 28), index=0)
@@ -154,15 +229,8 @@ class Probe:
 
     def params(self, name: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(weight, bias) of a layer as float32 numpy arrays (None where absent)."""
-        if name not in self._params:
-            module = self._modules[name]
-            w = getattr(module, "weight", None)
-            b = getattr(module, "bias", None)
-            self._params[name] = (
-                None if w is None else w.detach().float().numpy().copy(),
-                None if b is None else b.detach().float().numpy().copy(),
-            )
-        return self._params[name]
+        spec = self.specs[name]
+        return spec.weight, spec.bias
 
     def close(self) -> None:
         for h in self._hooks:

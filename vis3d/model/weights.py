@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from torch import nn
 
 from vis3d.model import nets
@@ -42,51 +43,160 @@ def save(model: nn.Module, path: str | Path, card: dict) -> None:
     card_path(path).write_text(json.dumps(card, indent=2) + "\n")
 
 
-def _read_state(path: Path) -> dict:
-    if not path.is_file():
-        raise Vis3dError(f"{path}: weights file not found")
-    if path.suffix == ".safetensors":
-        try:
-            return load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise Vis3dError(f"{path}: not a readable safetensors file ({exc})") from None
-    if path.suffix in (".pt", ".pth"):
-        if path.stat().st_size == 0:
-            raise Vis3dError(f"{path}: empty file, not PyTorch weights")
-        try:
+# safetensors dtype names; only the floating ones are weights this program can show.
+_ST_FLOAT = {"F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64"}
+_ST_NAMES = {"I8": "int8", "U8": "uint8", "I16": "int16", "U16": "uint16", "I32": "int32",
+             "U32": "uint32", "I64": "int64", "U64": "uint64", "BOOL": "bool",
+             "C64": "complex64", "C128": "complex128"}
+MAX_CARD_BYTES = 1 << 20
+
+
+def _check_dtype(path: Path, key: str, dtype_name: str, floating: bool) -> None:
+    if not floating:
+        raise Vis3dError(f"{path}: tensor {key} has dtype {dtype_name} (weights must be floating "
+                         f"point: float16, bfloat16, float32 or float64)")
+
+
+def _check_finite(path: Path, key: str, tensor: torch.Tensor) -> None:
+    finite = torch.isfinite(tensor)
+    if not bool(finite.all()):
+        bad = tensor[~finite]
+        n_nan = int(torch.isnan(bad).sum())
+        what = ", ".join(part for part in (f"{n_nan} NaN" if n_nan else "",
+                                           f"{len(bad) - n_nan} infinite" if len(bad) > n_nan else "")
+                         if part)
+        raise Vis3dError(f"{path}: tensor {key} has {what} value{'s' if len(bad) > 1 else ''} "
+                         f"(weights must be finite numbers)")
+
+
+def _sniff(path: Path) -> str:
+    """What a file claiming to be .pt really is: 'zip', 'pickle', or a description."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        return "empty file"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head[0] == 0x80:
+        return "pickle"
+    if len(head) > 9 and head[8:10] in (b'{"', b"{}"):
+        return "a safetensors file: name it .safetensors"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\0" not in text:
+        return "text"
+    return f"unrecognised binary data starting {head[:4].hex()}"
+
+
+def _pt_state(path: Path) -> dict:
+    what = _sniff(path)
+    if what not in ("zip", "pickle"):
+        raise Vis3dError(f"{path}: not a PyTorch weights file (it is {what})")
+    try:
+        with warnings.catch_warnings():
+            # torch warns about pickle protocols before refusing; the refusal is what counts.
+            warnings.simplefilter("ignore")
             state = torch.load(str(path), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            # torch's own text advises weights_only=False, the unsafe way: not repeated here.
-            raise Vis3dError(
-                f"{path}: refused: not a plain tensor state dict (a pickle with other Python "
-                f"objects could run code when loaded, so it is not opened)") from None
-        except Exception as exc:  # noqa: BLE001 - any other decoder failure: a broken file
-            what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            raise Vis3dError(f"{path}: not a readable PyTorch file (truncated or not weights: "
-                             f"{what})") from None
-        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-            state = state["state_dict"]
-        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-            raise Vis3dError(f"{path}: expected a state dict of tensors")
-        return state
-    raise Vis3dError(f"{path}: unknown weights format (use .safetensors or .pt)")
+    except pickle.UnpicklingError:
+        # torch's own text advises weights_only=False, the unsafe way: not repeated here.
+        raise Vis3dError(
+            f"{path}: refused: not a plain tensor state dict (a pickle with other Python "
+            f"objects could run code when loaded, so it is not opened)") from None
+    except Exception as exc:  # noqa: BLE001 - any other decoder failure: a broken file
+        what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise Vis3dError(f"{path}: not a readable PyTorch file (truncated or not weights: "
+                         f"{what})") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise Vis3dError(f"{path}: expected a state dict of tensors")
+    for key, tensor in state.items():
+        _check_dtype(path, key, str(tensor.dtype).replace("torch.", ""), tensor.is_floating_point())
+    return state
+
+
+class _Weights:
+    """The tensors of one file: names, shapes and dtypes known before any data is read."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._pt: dict | None = None
+        self._st = None
+        if not path.is_file():
+            raise Vis3dError(f"{path}: weights file not found")
+        if path.suffix == ".safetensors":
+            try:
+                with safe_open(str(path), framework="pt") as f:
+                    self.shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+                    dtypes = {k: f.get_slice(k).get_dtype() for k in f.keys()}
+            except (SafetensorError, OSError, ValueError) as exc:
+                raise Vis3dError(f"{path}: not a readable safetensors file ({exc})") from None
+            for key, code in dtypes.items():
+                _check_dtype(path, key, _ST_FLOAT.get(code) or _ST_NAMES.get(code, code),
+                             code in _ST_FLOAT)
+        elif path.suffix in (".pt", ".pth"):
+            self._pt = _pt_state(path)
+            self.shapes = {k: tuple(v.shape) for k, v in self._pt.items()}
+        else:
+            raise Vis3dError(f"{path}: unknown weights format (use .safetensors or .pt)")
+
+    def tensors(self) -> dict:
+        """Every tensor as float32, each checked to be finite."""
+        if self._pt is not None:
+            state = self._pt
+        else:
+            try:
+                with safe_open(str(self.path), framework="pt") as f:
+                    state = {k: f.get_tensor(k) for k in f.keys()}
+            except (SafetensorError, OSError, ValueError) as exc:
+                raise Vis3dError(f"{self.path}: not a readable safetensors file ({exc})") from None
+        for key, tensor in state.items():
+            _check_finite(self.path, key, tensor)
+        return {k: v.float() for k, v in state.items()}
+
+
+# Optional model card fields and the JSON types they must have.
+_CARD_FIELDS = {"arch": (str,), "architecture": (list,), "parameters": (int,),
+                "input": (dict,), "training": (dict,), "test_accuracy": (int, float),
+                "test_images": (int,), "torch": (str,), "trained": (str,)}
+_JSON_NAMES = {str: "a string", list: "a list", int: "a whole number", dict: "an object",
+               float: "a number"}
 
 
 def _read_card(path: Path) -> dict:
     cp = card_path(path)
     if not cp.is_file():
         return {}
+    if cp.stat().st_size > MAX_CARD_BYTES:
+        raise Vis3dError(f"{cp}: model card is larger than {MAX_CARD_BYTES >> 20} MB")
     try:
-        card = json.loads(cp.read_text())
+        card = json.loads(cp.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise Vis3dError(f"{cp}: model card is not valid JSON ({exc})") from None
-    return card if isinstance(card, dict) else {}
+    if not isinstance(card, dict):
+        raise Vis3dError(f"{cp}: model card must be a JSON object, not {type(card).__name__}")
+    for field, types in _CARD_FIELDS.items():
+        if field not in card:
+            continue
+        value = card[field]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise Vis3dError(f"{cp}: field '{field}' must be {_JSON_NAMES[types[-1]]}, "
+                             f"not {json.dumps(value)[:40]}")
+    if "arch" in card and card["arch"] not in nets.ARCHITECTURES:
+        raise Vis3dError(f"{cp}: field 'arch' is '{card['arch'][:40]}', not a known architecture "
+                         f"({', '.join(nets.ARCHITECTURES)})")
+    acc = card.get("test_accuracy")
+    if acc is not None and not 0 <= acc <= 1:  # also false for NaN
+        raise Vis3dError(f"{cp}: field 'test_accuracy' must be a fraction 0..1, not {acc}")
+    return card
 
 
-def _guess_arch(state: dict) -> str | None:
+def _guess_arch(shapes: dict) -> str | None:
     for arch in nets.ARCHITECTURES:
         expect = nets.build(arch).state_dict()
-        if set(expect) == set(state) and all(expect[k].shape == state[k].shape for k in expect):
+        if set(expect) == set(shapes) and all(tuple(expect[k].shape) == shapes[k] for k in expect):
             return arch
     return None
 
@@ -101,24 +211,24 @@ def load(spec: str | Path | None = None, arch: str | None = None) -> LoadedModel
             raise Vis3dError(
                 f"unknown model '{spec}' (bundled: {', '.join(bundled_models())}; or give a file path)")
         path = bundled
-    state = _read_state(path)
+    found = _Weights(path)
     card = _read_card(path)
-    arch = arch or card.get("arch") or _guess_arch(state)
+    arch = arch or card.get("arch") or _guess_arch(found.shapes)
     if arch not in nets.ARCHITECTURES:
         raise Vis3dError(f"{path}: cannot tell the architecture (known: {', '.join(nets.ARCHITECTURES)})")
     model = nets.build(arch)
     expect = model.state_dict()
-    missing = [k for k in expect if k not in state]
-    extra = [k for k in state if k not in expect]
+    missing = [k for k in expect if k not in found.shapes]
+    extra = [k for k in found.shapes if k not in expect]
     if missing or extra:
         what = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
         raise Vis3dError(f"{path}: weights do not fit {arch}: {what}")
     for key, tensor in expect.items():
-        if tuple(state[key].shape) != tuple(tensor.shape):
+        if found.shapes[key] != tuple(tensor.shape):
             raise Vis3dError(
-                f"{path}: weights do not fit {arch}: {key} has shape {tuple(state[key].shape)}, "
+                f"{path}: weights do not fit {arch}: {key} has shape {found.shapes[key]}, "
                 f"expected {tuple(tensor.shape)}")
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.load_state_dict(found.tensors())
     model.eval()
-    card = {"arch": arch, **card}
+    card = {**card, "arch": arch}
     return LoadedModel(name=path.stem, model=model, card=card, path=path)

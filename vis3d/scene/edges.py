@@ -2,7 +2,8 @@
 
 For a convolution node: the kernel window over every input channel; for a pooling
 node: its window in the same channel; for a fully connected node: every input.
-Pure numpy on the probe's weights and the layout's positions.
+Pure numpy: it reads the probe's torch-free layer descriptions (``LayerSpec``: kernel,
+stride, padding, dilation, groups, pool mode, weight and bias arrays), never a module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from torch import nn
 
 from vis3d.scene.colors import NEGATIVE, POSITIVE
 from vis3d.errors import Vis3dError
@@ -33,11 +33,6 @@ class Incoming:
         return part[np.argsort(-np.abs(self.contributions[part]))]
 
 
-def as_pair(v) -> tuple:
-    """A torch layer's int-or-pair argument (kernel_size, stride, ...) as a pair."""
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 def _window(shape_in, oi, oj, kernel, stride, padding, dilation=(1, 1)):
     """Input (row, col) of a kernel window placed for output (oi, oj); plus validity."""
     kh, kw = kernel
@@ -49,11 +44,15 @@ def _window(shape_in, oi, oj, kernel, stride, padding, dilation=(1, 1)):
 
 
 class EdgeBuilder:
-    """Builds ``Incoming`` for any node of a layout, given the probe and the latest activations."""
+    """Builds ``Incoming`` for any node of a layout from the layers' descriptions.
 
-    def __init__(self, layout, probe):
+    ``specs``: a mapping of layer name to ``LayerSpec`` (``probe.specs``), or any object
+    with such a ``specs`` attribute (a ``Probe``).
+    """
+
+    def __init__(self, layout, specs):
         self.layout = layout
-        self.probe = probe
+        self.specs = getattr(specs, "specs", specs)
 
     def incoming(self, node: int, acts, raw: np.ndarray) -> Incoming | None:
         """``raw``: the flat buffer of un-normalised node values (Normaliser.raw)."""
@@ -61,49 +60,51 @@ class EdgeBuilder:
         if slab.index == 0:
             return None
         prev = self.layout.slabs[slab.index - 1]
-        module = self.probe.module(slab.name)
+        spec = self.specs[slab.name]
         prev_vals = raw[prev.offset:prev.offset + prev.count]
         if prev.index == 0 and acts.fed_input is not None:
             prev_vals = acts.fed_input.reshape(-1)  # what conv1 really saw (normalised)
-        if isinstance(module, nn.Conv2d):
+        if spec.kind == "conv":
+            sources_local, wts = _conv_sources(spec, prev.shape, slab.unravel(local))
+        elif spec.kind == "pool":
             c, oi, oj = slab.unravel(local)
-            w, _ = self.probe.params(slab.name)
-            groups = module.groups
-            cin_per = w.shape[1]
-            first = (c // (w.shape[0] // groups)) * cin_per
-            rows, cols, valid = _window(prev.shape, oi, oj, as_pair(module.kernel_size),
-                                        as_pair(module.stride), as_pair(module.padding),
-                                        as_pair(module.dilation))
-            ch = np.arange(cin_per)[:, None, None] + first
-            mask = np.broadcast_to(valid, (cin_per, *valid.shape))
-            flat = (ch * prev.shape[1] + rows[None]) * prev.shape[2] + cols[None]
-            sources_local = flat[mask]
-            wts = w[c][mask]
-        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-            c, oi, oj = slab.unravel(local)
-            dil = as_pair(getattr(module, "dilation", 1))
-            stride = as_pair(module.stride or module.kernel_size)
-            rows, cols, valid = _window(prev.shape, oi, oj, as_pair(module.kernel_size), stride,
-                                        as_pair(module.padding), dil)
+            rows, cols, valid = _window(prev.shape, oi, oj, spec.kernel, spec.stride,
+                                        spec.padding, spec.dilation)
             sources_local = ((c * prev.shape[1] + rows) * prev.shape[2] + cols)[valid]
-            if isinstance(module, nn.MaxPool2d):
+            if spec.pool_mode == "max":
                 vals = prev_vals[sources_local]
                 wts = np.where(vals == vals.max(), 1.0, 0.0).astype(np.float32)
             else:
-                wts = np.full(len(sources_local), 1.0 / len(sources_local), np.float32)
-        elif isinstance(module, nn.Linear):
-            w, _ = self.probe.params(slab.name)
+                area = valid.size if spec.count_include_pad else len(sources_local)
+                wts = np.full(len(sources_local), 1.0 / area, np.float32)
+        elif spec.kind == "linear":
+            w = spec.weight
             if w.shape[1] != prev.count:
                 raise Vis3dError(f"layer '{slab.name}' takes {w.shape[1]} inputs but the layer "
                                  f"before shows {prev.count} nodes")
             sources_local = np.arange(prev.count)
             wts = w[local]
         else:
-            raise Vis3dError(f"no edge rule for layer '{slab.name}' ({type(module).__name__})")
+            raise Vis3dError(f"no edge rule for layer '{slab.name}' ({spec.module})")
         sources_local = np.asarray(sources_local, np.int64)
         inputs = np.asarray(prev_vals[sources_local], np.float32)
         wts = np.asarray(wts, np.float32)
         return Incoming(node, sources_local + prev.offset, wts, inputs, wts * inputs)
+
+
+def _conv_sources(spec, shape_in: tuple, where: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Flat input indices and weights of output (c, oi, oj): the input channels of c's
+    group, at rows/cols o * stride - padding + k * dilation inside the input."""
+    c, oi, oj = where
+    w = spec.weight
+    cin_per = w.shape[1]
+    first = (c // (w.shape[0] // spec.groups)) * cin_per
+    rows, cols, valid = _window(shape_in, oi, oj, spec.kernel, spec.stride, spec.padding,
+                                spec.dilation)
+    ch = np.arange(cin_per)[:, None, None] + first
+    mask = np.broadcast_to(valid, (cin_per, *valid.shape))
+    flat = (ch * shape_in[1] + rows[None]) * shape_in[2] + cols[None]
+    return flat[mask], w[c][mask]
 
 
 def edge_style(inc: Incoming, min_px: float = 0.6, max_px: float = 6.0,

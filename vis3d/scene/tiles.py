@@ -1,12 +1,11 @@
-"""Small images for the panels (pure numpy): tiled maps, diverging colours, receptive fields."""
+"""Small images for the panels (pure numpy, from the probe's ``LayerSpec``s): tiled maps,
+diverging colours, receptive fields."""
 
 from __future__ import annotations
 
 import numpy as np
-from torch import nn
 
 from vis3d.scene.colors import NEGATIVE, POSITIVE
-from vis3d.scene.edges import as_pair
 from vis3d.scene.layout import near_square
 
 BACK = np.array([0.09, 0.10, 0.14], np.float32)
@@ -44,13 +43,13 @@ def weight_image(state, node: int) -> tuple[np.ndarray, str] | None:
     slab, local = state.layout.locate(node)
     if slab.index == 0:
         return None
-    module = state.probe.module(slab.name)
-    w, _ = state.probe.params(slab.name)
+    spec = state.probe.specs[slab.name]
+    w = spec.weight
     prev = state.layout.slabs[slab.index - 1]
-    if isinstance(module, nn.Conv2d):
+    if spec.kind == "conv":
         c = slab.unravel(local)[0]
         return diverging_rgb(tile(w[c])), f"kernel of channel {c}: {w.shape[1]}x{w.shape[2]}x{w.shape[3]}"
-    if isinstance(module, nn.Linear):
+    if spec.kind == "linear":
         row = w[local if slab.kind != "output" else local]
         if prev.is_map and row.size == prev.count:
             img = tile(row.reshape(prev.shape))
@@ -76,11 +75,10 @@ def receptive_field(state, node: int) -> tuple[int, int, int, int]:
     r0 = r1 = r
     c0 = c1 = c
     for s in reversed(L.slabs[1:slab.index + 1]):
-        m = state.probe.module(s.name)
-        if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+        m = state.probe.specs[s.name]
+        if m.kind not in ("conv", "pool"):
             return 0, 27, 0, 27
-        k, p, d = as_pair(m.kernel_size), as_pair(m.padding), as_pair(getattr(m, "dilation", 1))
-        st = as_pair(m.stride or m.kernel_size)
+        k, p, d, st = m.kernel, m.padding, m.dilation, m.stride
         r0, r1 = r0 * st[0] - p[0], r1 * st[0] - p[0] + (k[0] - 1) * d[0]
         c0, c1 = c0 * st[1] - p[1], c1 * st[1] - p[1] + (k[1] - 1) * d[1]
     return max(r0, 0), min(r1, 27), max(c0, 0), min(c1, 27)
