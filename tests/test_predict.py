@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
+import cv2  # noqa: E402  (a hard dependency)
 
 from vis3d.cli import main as cli  # noqa: E402
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
+import cv2  # noqa: E402  (a hard dependency)
 
 from vis3d.inputs import preprocess as pp
 
