@@ -159,3 +159,90 @@ def test_console_script_with_other_model(tmp_path, pads):
                           str(pads[4])], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert [json.loads(line)["digit"] for line in res.stdout.splitlines()] == [7, 4]
+
+
+# --- huge pictures --------------------------------------------------------------------------
+
+def write_png(path, width, height, color_type=0, depth=8):
+    """A valid all-black PNG written row by row: 20000x20000 takes ~400 KB of zlib stream."""
+    import struct
+    import zlib
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+    row = bytes(1 + width * channels * depth // 8)
+    comp = zlib.compressobj(9)
+    data = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data)
+                     + chunk(b"IEND", b""))
+    return path
+
+
+MEASURE = """
+import resource, subprocess, sys
+res = subprocess.run([sys.executable, "-m", "vis3d", "predict", *sys.argv[1:]],
+                     capture_output=True, text=True)
+sys.stdout.write(res.stdout)
+sys.stderr.write(res.stderr)
+print("MAXRSS_MB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+sys.exit(res.returncode)
+"""
+
+
+def predict_with_rss(*paths):
+    """Run `python -m vis3d predict` in a fresh process; (exit code, stdout, stderr, peak MB)."""
+    res = subprocess.run([sys.executable, "-c", MEASURE, *map(str, paths)], capture_output=True,
+                         text=True, timeout=300)
+    out, _, rss = res.stdout.rpartition("MAXRSS_MB ")
+    return res.returncode, out, res.stderr, float(rss)
+
+
+def test_a_20000x20000_png_is_refused_in_bounded_memory(tmp_path):
+    big = write_png(tmp_path / "huge.png", 20000, 20000)
+    assert big.stat().st_size < 2_000_000
+    code, out, err, rss = predict_with_rss(big)
+    assert code != 0 and out == ""
+    lines = [line for line in err.splitlines() if "huge.png" in line]
+    assert lines == [f"vis3d: {big}: image too large (20000x20000 pixels; vis3d reads at most "
+                     "40 megapixels)"]
+    assert rss < 500, f"{rss:.0f} MB"
+
+
+def test_a_big_16_bit_rgba_png_is_read_in_bounded_memory(tmp_path):
+    big = write_png(tmp_path / "big16.png", 6000, 6000, color_type=6, depth=16)   # 288 MB raw
+    code, out, err, rss = predict_with_rss(big)
+    assert code == 0 and out.startswith(f"{big}: no digit"), err
+    assert rss < 500, f"{rss:.0f} MB"
+
+
+def test_opencv_is_configured_before_it_is_first_imported():
+    """Every module that imports cv2 goes through vis3d.inputs first, which sets OpenCV's
+    pixel limit and log levels (they are read from the environment when cv2 loads)."""
+    code = """
+import importlib, os, sys
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "cv2" and "OPENCV_IO_MAX_IMAGE_PIXELS" not in os.environ:
+            import traceback; traceback.print_stack(); sys.exit(3)
+        return None
+sys.meta_path.insert(0, Watch())
+mod = sys.argv[1]
+importlib.import_module(mod)
+if mod == "vis3d.commands.predict":
+    import vis3d.commands.predict as p, argparse
+    try:
+        p._main(argparse.Namespace(paths=[], model="/nonexistent.safetensors"))
+    except Exception:
+        pass
+assert "cv2" in sys.modules or mod == "vis3d.cli", mod
+"""
+    for mod in ("vis3d.cli", "vis3d.commands.predict", "vis3d.ui.drawpad", "vis3d.ui.input_panel",
+                "vis3d.ui.camera_view", "vis3d.bench.inputs", "vis3d.inputs.camera",
+                "vis3d.inputs.files", "vis3d.inputs.preprocess"):
+        res = subprocess.run([sys.executable, "-c", code, mod], capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        assert res.returncode == 0, (mod, res.stderr[-1500:])

@@ -126,9 +126,8 @@ class DrawPad(QWidget):
         """Put a picture on the pad (an array or an image file): strokes are dropped, dark ink
         on a light background is inverted so the pad stays white on black."""
         if isinstance(img, (str, Path)):
-            arr = cv2.imread(str(img), cv2.IMREAD_UNCHANGED)
-            if arr is None:
-                raise Vis3dError(f"cannot read image {img}")
+            from vis3d.inputs.files import read_image
+            arr = read_image(img)          # size-checked, errors name the file
         else:
             arr = np.asarray(img)
         gray = _to_gray_u8(arr)
