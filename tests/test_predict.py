@@ -246,3 +246,42 @@ assert "cv2" in sys.modules or mod == "vis3d.cli", mod
         res = subprocess.run([sys.executable, "-c", code, mod], capture_output=True, text=True,
                              timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
         assert res.returncode == 0, (mod, res.stderr[-1500:])
+
+
+# --- one pipeline for the window and predict -------------------------------------------------
+
+def window_result(qtbot, path):
+    """What the window shows for `vis3d --input PATH`: InputPanel.load_image, then its tick."""
+    from vis3d.inputs.files import read_image
+    from vis3d.ui.input_panel import InputPanel
+    panel = InputPanel()
+    qtbot.addWidget(panel)
+    photo = panel.load_image(read_image(path))
+    return photo if photo is not None else panel.poll()
+
+
+@pytest.mark.parametrize("case", ["line", "pad", "photo", "blank"])
+def test_window_and_predict_agree(qtbot, capsys, tmp_path, digits, pads, case):
+    from vis3d.commands.predict import Classifier
+    if case == "line":                  # a 60000x1 line: "no digit" in one, "7 (31%)" in the other
+        path = tmp_path / "line.png"
+        img = np.zeros((1, 60000), np.uint8)
+        img[0, 100:59900] = 255
+        cv2.imwrite(str(path), img)
+    elif case == "photo":
+        path = tmp_path / "photo.jpg"
+        frame, _ = synth.camera_photo(digits[3], np.random.default_rng(1))
+        cv2.imwrite(str(path), frame)
+    else:
+        path = pads[None] if case == "blank" else pads[4]
+    code, lines, err = run(capsys, path)
+    assert code == 0, err
+    seen = window_result(qtbot, path)
+    if seen.found:
+        acts = Classifier().probe.run(seen.image)
+        shown = f"{acts.prediction} ({100 * float(acts.probs[acts.prediction]):.1f}%)"
+    else:
+        shown = f"no digit ({seen.reason})"
+    assert lines == [f"{path}: {shown}"]
+    if case == "line":
+        assert lines == [f"{path}: no digit (not a digit picture (60000x1 pixels))"]

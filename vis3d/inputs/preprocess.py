@@ -43,6 +43,21 @@ class Prepared:
 
 # --- input conversion -------------------------------------------------------------------
 
+THIN = 50          # a picture more than this many times longer than wide holds no digit
+
+
+def unusable(img) -> str:
+    """Why ``img`` cannot hold a digit at all ('' if it may): not a numeric picture, a side
+    of zero length, or a strip (60000x1) that no pipeline should turn into a guess."""
+    a, why = convert.check_array(img)
+    if a is None:
+        return why
+    h, w = a.shape[:2]
+    if min(h, w) < 2 or max(h, w) > THIN * min(h, w):
+        return f"not a digit picture ({w}x{h} pixels)"
+    return ""
+
+
 def to_gray(img) -> tuple[np.ndarray | None, str]:
     """Gray, BGR or BGRA (any dtype) -> (float32 HxW in 0..1, '') or (None, reason), by the
     rules of :mod:`vis3d.inputs.convert` (shared with the draw pad, camera and views)."""
@@ -158,6 +173,9 @@ def _big_gray_u8(img) -> np.ndarray | None:
 
 def prepare_pad(img) -> Prepared:
     """Strokes on a plain canvas of any size; light on dark or dark on light (by the border)."""
+    why = unusable(img)
+    if why:
+        return Prepared(None, "pad", why)
     # A big 8-bit canvas is reduced while still 8-bit: a fraction of the memory traffic.
     gray = _big_gray_u8(img)
     unit = 1.0 / 255.0
@@ -252,10 +270,14 @@ def prepare_raw(img) -> Prepared:
 def guess_source(img) -> str:
     """'pad' for small images and clean canvases (most pixels share one exact value, as a
     drawn or rendered background does); 'camera' for photos (noise, shading, JPEG)."""
-    gray, _ = to_gray(img)
-    if gray is None or max(gray.shape) <= 64:
+    a, _ = convert.check_array(img)
+    if a is None or max(a.shape[:2]) <= 64:
         return "pad"
-    q = np.round(gray[::2, ::2] * 255).astype(np.uint8)
+    gray, _ = to_gray(a[::2, ::2] if max(a.shape[:2]) > 2000 else a)
+    if gray is None:
+        return "pad"
+    q = np.round(gray[::2, ::2] * 255).astype(np.uint8) if max(a.shape[:2]) <= 2000 else \
+        np.round(gray * 255).astype(np.uint8)
     hist = np.bincount(q.ravel(), minlength=256)
     mode = int(np.argmax(hist))
     near = hist[max(0, mode - 2):mode + 3].sum() / q.size
@@ -263,6 +285,13 @@ def guess_source(img) -> str:
 
 
 def prepare(img, source: str = "auto") -> Prepared:
+    """The one pipeline of the window (``--input``, the pad, the camera) and ``vis3d predict``:
+    any picture -> Prepared, never an exception for a bad picture."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source '{source}' (one of {', '.join(SOURCES)})")
+    why = unusable(img)
+    if why:
+        return Prepared(None, "pad" if source == "auto" else source, why)
     if source == "auto":
         source = guess_source(img)
     if source == "pad":
@@ -298,6 +327,9 @@ def _working_gray(frame) -> tuple[np.ndarray | None, float, str]:
 
 def prepare_camera(frame) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared."""
+    why = unusable(frame)
+    if why:
+        return Prepared(None, "camera", why)
     gray, scale, why = _working_gray(frame)
     if gray is None:
         return Prepared(None, "camera", why)
