@@ -285,3 +285,53 @@ def test_window_and_predict_agree(qtbot, capsys, tmp_path, digits, pads, case):
     assert lines == [f"{path}: {shown}"]
     if case == "line":
         assert lines == [f"{path}: no digit (not a digit picture (60000x1 pixels))"]
+
+
+# --- wording ------------------------------------------------------------------------------------
+
+def test_symlink_loop_and_broken_symlink_are_named(capsys, tmp_path):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    code, lines, err = run(capsys, tmp_path / "a.png", tmp_path / "gone.png")
+    assert code == 1 and lines == []
+    assert f"vis3d: {tmp_path / 'a.png'}: symlink loop\n" in err
+    assert f"vis3d: {tmp_path / 'gone.png'}: broken symlink (to {tmp_path / 'nowhere.png'})" in err
+    from vis3d.inputs.camera import CameraSource
+    cam = CameraSource(str(tmp_path / "a.png"))
+    assert "symlink loop" in cam._open_error()
+
+
+def test_svg_gives_one_line_without_opencv_logging(tmp_path):
+    svg = tmp_path / "x.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    res = subprocess.run([sys.executable, "-m", "vis3d", "predict", str(svg)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.splitlines() == [f"vis3d: {svg}: not a readable image or video",
+                                       "vis3d: 1 input(s) could not be read"]
+
+
+def test_decoder_chatter_stays_off_the_terminal(tmp_path):
+    """A clip cut after its first frame loops through FFmpeg's "[mjpeg @ ...] overread"
+    complaint every frame; none of it may reach stdout (it would corrupt --json) or stderr."""
+    clip = tmp_path / "clip.avi"
+    wr = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
+    for k in range(20):
+        wr.write(np.random.default_rng(k).integers(0, 255, (240, 320, 3), dtype=np.uint8))
+    wr.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(clip.read_bytes()[:12000])
+    code = ("import sys, time; from vis3d.inputs.camera import CameraSource\n"
+            "cam = CameraSource(sys.argv[1]); cam.start(); time.sleep(1.0); cam.stop()\n"
+            "print('frames', cam.latest()[0])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    res = subprocess.run([sys.executable, "-c", code, str(cut)], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("frames ") and res.stdout.count("\n") == 1, res.stdout[:300]
+    assert res.stderr == ""
+    res = subprocess.run([sys.executable, "-m", "vis3d", "predict", "--json", str(cut)],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert all(line.startswith("{") for line in res.stdout.splitlines()), res.stdout[:300]
+    assert "overread" not in res.stderr

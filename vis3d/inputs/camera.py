@@ -26,6 +26,7 @@ import numpy as np
 
 from vis3d.errors import Vis3dError
 from vis3d.inputs import convert
+from vis3d.inputs.files import missing_reason
 
 STATES = ("starting", "running", "retrying", "ended", "lost", "stopped")
 READ_TIMEOUT_MS = 500      # a device read gives up after this long (where the backend supports it)
@@ -232,7 +233,7 @@ class CameraSource:
             return f"no camera at index {self.spec}"
         p = Path(self.spec)
         if not p.exists():
-            return f"cannot open video file {self.spec}: no such file"
+            return f"cannot open video file {self.spec}: {missing_reason(p)}"
         if p.is_dir():
             return f"cannot open video file {self.spec}: it is a directory"
         return f"cannot open video file {self.spec}: not a video OpenCV can read"
