@@ -255,7 +255,10 @@ def test_odd_frames_arrive_as_bgr_uint8(clip, kind):
 
 def test_to_bgr_conversions():
     assert to_bgr(None) is None and to_bgr(np.zeros((0, 3), np.uint8)) is None
-    assert to_bgr(np.zeros((4, 4, 2), np.uint8)) is None
+    assert to_bgr(np.zeros((4, 4, 5), np.uint8)) is None
+    gray_alpha = np.zeros((4, 4, 2), np.uint8)
+    gray_alpha[..., 0], gray_alpha[..., 1] = 200, 255
+    assert (to_bgr(gray_alpha) == 200).all()          # gray + alpha: the shared rules
     g = np.arange(12, dtype=np.uint8).reshape(3, 4)
     out = to_bgr(g)
     assert out.shape == (3, 4, 3) and (out[..., 1] == g).all()
@@ -344,6 +347,8 @@ def test_camera_view_follows_a_running_source(qtbot, clip):
             return view.frames_shown >= 10
 
         qtbot.waitUntil(poll, timeout=3000)
-    for bad in (np.zeros((5, 5, 7), np.uint8), np.zeros((4, 4), np.float32)):
+    for bad in (np.zeros((5, 5, 7), np.uint8), np.zeros((0, 4), np.float32), "text"):
         view.show_frame(bad)                          # ignored, no crash
     assert view.frames_shown == 10
+    view.show_frame(np.zeros((4, 4), np.float32))     # any numeric picture is shown
+    assert view.frames_shown == 11

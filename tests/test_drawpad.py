@@ -132,11 +132,9 @@ def test_set_image_inverts_dark_ink_and_fits(pad, tmp_path):
 
 
 def test_drawn_one_and_seven_are_recognised(pad, qtbot):
-    prep = pytest.importorskip("vis3d.inputs.preprocess", reason="vis3d/preprocess.py not there yet")
+    from vis3d.inputs import preprocess as prep
     from vis3d.model import weights
     from vis3d.model.probe import Probe
-    if not (ROOT / "models").is_dir():
-        pytest.skip("no trained models in models/")
     probe = Probe(weights.load("mnist_cnn").model)
 
     def predict():
@@ -152,3 +150,56 @@ def test_drawn_one_and_seven_are_recognised(pad, qtbot):
     assert predict() == 7
     pad.clear()
     assert prep.prepare_pad(pad.image()).image is None       # blank pad: no digit
+
+
+# --- one set of conversion rules for every converter -------------------------------------------
+
+def _qimage_gray(img) -> np.ndarray:
+    from PyQt5.QtGui import QImage
+    q = img.convertToFormat(QImage.Format_RGB32)
+    ptr = q.constBits()
+    ptr.setsize(q.byteCount())
+    a = np.frombuffer(ptr, np.uint8).reshape(q.height(), q.bytesPerLine() // 4, 4)[:, :q.width()]
+    return cv2.cvtColor(np.ascontiguousarray(a[..., :3]), cv2.COLOR_BGR2GRAY)
+
+
+CONVERT_CASES = {
+    "uint16 small values": lambda: (np.arange(64, dtype=np.uint16).reshape(8, 8) * 3 + 20),
+    "uint16 full range": lambda: (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000),
+    "int32 beyond 16 bits": lambda: (np.arange(64, dtype=np.int32).reshape(8, 8) * 5000),
+    "float 0..1": lambda: np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8),
+    "float 0..255": lambda: np.linspace(0, 250, 64).reshape(8, 8),
+    "float 0..1000": lambda: np.linspace(0, 1000, 64, dtype=np.float32).reshape(8, 8),
+    "float with NaN": lambda: np.where(np.eye(8) > 0, np.nan, 0.5).astype(np.float32),
+    "bool": lambda: np.eye(8, dtype=bool),
+    "BGR uint16": lambda: np.dstack([np.arange(64, dtype=np.uint16).reshape(8, 8) * 900] * 3),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVERT_CASES))
+def test_every_converter_scales_images_the_same_way(qtbot, name):
+    """preprocess, the draw pad, the camera worker, the camera view and the side panels all
+    read an image's values by the same rules (they used to disagree on uint16, int32, floats
+    above 1 and bool)."""
+    from vis3d.inputs import preprocess
+    from vis3d.inputs.camera import to_bgr
+    from vis3d.ui import drawpad
+    from vis3d.ui.camera_view import frame_to_qimage
+    from vis3d.ui.panels import to_qimage
+
+    img = CONVERT_CASES[name]()
+    gray, why = preprocess.to_gray(img)
+    assert gray is not None, why
+    ref = np.round(gray * 255).astype(np.int32)
+    outs = {
+        "drawpad": drawpad._to_gray_u8(img),
+        "camera": cv2.cvtColor(to_bgr(img), cv2.COLOR_BGR2GRAY),
+        "camera_view": _qimage_gray(frame_to_qimage(img)[0]),
+    }
+    if img.ndim == 2:                                # the panels show gray or RGB
+        outs["panels"] = _qimage_gray(to_qimage(img))
+    for who, out in outs.items():
+        assert out is not None and out.shape == ref.shape, who
+        assert np.abs(out.astype(np.int32) - ref).max() <= 1, (who, out, ref)
+    if name == "uint16 small values":                # 8-bit levels in a 16-bit array
+        assert ref.max() == 209 and ref.min() == 20

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
+from vis3d.inputs import preprocess  # first: configures OpenCV before cv2 loads
+
 import cv2
 import numpy as np
-
-from vis3d.inputs import preprocess
 
 
 def _fallback_inputs() -> tuple[list[np.ndarray], list[np.ndarray]]:

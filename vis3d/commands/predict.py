@@ -54,9 +54,9 @@ def main(args) -> int:
 
 
 def _main(args) -> int:
-    import cv2
+    from vis3d.inputs.files import iter_inputs  # first: configures OpenCV before cv2 loads
 
-    from vis3d.inputs.files import iter_inputs
+    import cv2
 
     cv2.setNumThreads(1)
     source = getattr(args, "source", "auto") or "auto"

@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 
 from vis3d.errors import Vis3dError
+from vis3d.inputs import convert
+from vis3d.inputs.files import missing_reason
 
 STATES = ("starting", "running", "retrying", "ended", "lost", "stopped")
 READ_TIMEOUT_MS = 500      # a device read gives up after this long (where the backend supports it)
@@ -49,32 +51,7 @@ def parse_camera_spec(text) -> int | str:
 def to_bgr(frame) -> np.ndarray | None:
     """Any frame a backend may give (gray, gray with a channel axis, BGR, BGRA; uint8, uint16
     or float; odd sizes, strided) -> contiguous BGR uint8, or None if it is not a picture."""
-    if frame is None:
-        return None
-    a = np.asarray(frame)
-    if a.size == 0 or a.ndim not in (2, 3) or a.dtype == object:
-        return None
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[..., 0]
-    if a.ndim == 3 and a.shape[2] not in (3, 4):
-        return None
-    if a.dtype != np.uint8:
-        if a.dtype == np.bool_:
-            a = a.astype(np.uint8) * 255
-        elif np.issubdtype(a.dtype, np.integer):
-            top = float(np.iinfo(a.dtype).max) if a.max(initial=0) > 255 else 255.0
-            a = np.clip(a.astype(np.float32) * (255.0 / top), 0, 255).astype(np.uint8)
-        elif np.issubdtype(a.dtype, np.floating):
-            f = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-            scale = 255.0 if f.max(initial=0.0) <= 1.0 else 1.0
-            a = np.clip(f * scale, 0, 255).astype(np.uint8)
-        else:
-            return None
-    if a.ndim == 2:
-        return cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_GRAY2BGR)
-    if a.shape[2] == 4:
-        return cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(a)
+    return convert.bgr_u8(frame)
 
 
 def _device_exists(index: int) -> bool | None:
@@ -256,7 +233,7 @@ class CameraSource:
             return f"no camera at index {self.spec}"
         p = Path(self.spec)
         if not p.exists():
-            return f"cannot open video file {self.spec}: no such file"
+            return f"cannot open video file {self.spec}: {missing_reason(p)}"
         if p.is_dir():
             return f"cannot open video file {self.spec}: it is a directory"
         return f"cannot open video file {self.spec}: not a video OpenCV can read"

@@ -4,21 +4,23 @@ Numpy and OpenCV only."""
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from vis3d.inputs import MAX_PIXELS  # first: sets OpenCV's limits before cv2 loads
+
 import cv2
-
-try:  # decoder warnings (a truncated PNG...) would print before our one-line error
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-except AttributeError:  # pragma: no cover - builds without the logging module
-    pass
-
 import numpy as np
 
 from vis3d.errors import Vis3dError
+from vis3d.inputs.header import Size, image_size
+
+WORK_PIXELS = 8_000_000           # bigger pictures are decoded in gray and shrunk to this
+WORK_BYTES = 64_000_000           # ... as are those that would decode to more bytes than this
+MAX_FILE_BYTES = 200_000_000      # an "image" file larger than this is not read at all
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp",
               ".pgm", ".ppm", ".pbm", ".pnm", ".pxm", ".gif", ".jp2", ".exr", ".hdr", ".pic",
@@ -36,12 +38,12 @@ class Item:
     error: str | None = None          # one line naming the path; set when image is None
 
 
-def _decode(raw: bytes) -> np.ndarray | None:
+def _decode(raw: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray | None:
     buf = np.frombuffer(raw, np.uint8)
     if buf.size == 0:
         return None
     try:
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        img = cv2.imdecode(buf, flags)
     except cv2.error:
         return None
     if img is None or img.size == 0:
@@ -51,21 +53,86 @@ def _decode(raw: bytes) -> np.ndarray | None:
     return img
 
 
+def _reduced_flags(size: Size) -> tuple[int, int]:
+    """(imdecode flags, factor) to decode a big picture within WORK_PIXELS: gray (a digit needs
+    no colour), and for JPEG already reduced by 2, 4 or 8 inside the decoder."""
+    if size.format != "JPEG":
+        return cv2.IMREAD_GRAYSCALE, 1
+    for factor, flag in ((2, cv2.IMREAD_REDUCED_GRAYSCALE_2), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                         (8, cv2.IMREAD_REDUCED_GRAYSCALE_8)):
+        if size.pixels / factor ** 2 <= WORK_PIXELS:
+            return flag, factor
+    return cv2.IMREAD_REDUCED_GRAYSCALE_8, 8
+
+
+def _shrink(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    if h * w <= WORK_PIXELS:
+        return img
+    s = (WORK_PIXELS / (h * w)) ** 0.5
+    size = (max(1, int(w * s)), max(1, int(h * s)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def decode_image(raw: bytes, name: str) -> np.ndarray:
+    """Decode an image file's bytes; :class:`Vis3dError` naming ``name`` if it is not a picture
+    or too large. The size is read from the header first: more than MAX_PIXELS is refused,
+    and more than WORK_PIXELS (or a decoded size over WORK_BYTES) is decoded in gray and
+    shrunk to WORK_PIXELS, so no single picture needs more than ~100 MB."""
+    size = image_size(raw[:65536])
+    if size is not None and size.pixels > MAX_PIXELS:
+        raise Vis3dError(f"{name}: image too large ({size.width}x{size.height} pixels; "
+                         f"vis3d reads at most {MAX_PIXELS // 1_000_000} megapixels)")
+    if size is not None and size.pixels == 0:
+        raise Vis3dError(f"{name}: empty image ({size.width}x{size.height} pixels)")
+    flags = cv2.IMREAD_UNCHANGED
+    if size is not None and (size.pixels > WORK_PIXELS
+                             or size.pixels * size.bytes_per_pixel > WORK_BYTES):
+        flags, _ = _reduced_flags(size)
+    img = _decode(raw, flags)
+    if img is None:
+        if size is None and len(raw) > 4 * WORK_BYTES // 100:
+            raise Vis3dError(f"{name}: not a readable image (or larger than "
+                             f"{MAX_PIXELS // 1_000_000} megapixels)")
+        raise Vis3dError(f"{name}: not a readable image")
+    return _shrink(img)
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Decode one image file (alpha and 16-bit kept); :class:`Vis3dError` names the file."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise Vis3dError(f"{path}: no such file") from None
+        raise Vis3dError(f"{path}: {missing_reason(path)}") from None
     except IsADirectoryError:
         raise Vis3dError(f"{path}: is a directory") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Vis3dError(f"{path}: symlink loop") from None
         raise Vis3dError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    img = _decode(raw)
-    if img is None:
-        raise Vis3dError(f"{path}: not a readable image")
-    return img
+    if len(raw) > MAX_FILE_BYTES:
+        raise Vis3dError(f"{path}: too big for an image file (over "
+                         f"{MAX_FILE_BYTES // 1_000_000} MB)")
+    return decode_image(raw, str(path))
+
+
+def missing_reason(path: Path) -> str:
+    """Why ``path`` cannot be found: 'symlink loop', 'broken symlink (to X)' or 'no such file
+    or directory'."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if path.is_symlink():
+            try:
+                return f"broken symlink (to {os.readlink(path)})"
+            except OSError:
+                return "broken symlink"
+        return "no such file or directory"
+    return "no such file or directory"
 
 
 def _video_frames(path: Path) -> Iterator[Item]:
@@ -128,4 +195,4 @@ def iter_inputs(paths) -> Iterator[Item]:
         elif path.exists():
             yield from _file(path)
         else:
-            yield Item(str(path), error=f"{path}: no such file or directory")
+            yield Item(str(path), error=f"{path}: {missing_reason(path)}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vis3d.inputs import convert
 from vis3d.inputs.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
 
 SOURCES = ("auto", "pad", "camera", "raw")
@@ -42,57 +43,28 @@ class Prepared:
 
 # --- input conversion -------------------------------------------------------------------
 
-def _as_float(a: np.ndarray) -> np.ndarray:
-    """Any numeric array -> float32 in 0..1 (uint8/uint16 by their range, floats by theirs)."""
-    if a.dtype == np.uint8:
-        return a.astype(np.float32) / np.float32(255.0)
-    if a.dtype == np.bool_:
-        return a.astype(np.float32)
-    if np.issubdtype(a.dtype, np.integer):
-        top = 65535.0 if a.dtype in (np.uint16, np.int32, np.int64, np.uint32) and a.max() > 255 else 255.0
-        return np.clip(a.astype(np.float32) / top, 0.0, 1.0)
-    f = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    hi = float(f.max()) if f.size else 0.0
-    if hi > 1.0:
-        f = f / (255.0 if hi <= 255.0 else hi)
-    return np.clip(f, 0.0, 1.0)
+THIN = 50          # a picture more than this many times longer than wide holds no digit
+
+
+def unusable(img) -> str:
+    """Why ``img`` cannot hold a digit at all ('' if it may): not a numeric picture, a side
+    of zero length, or a strip (60000x1) that no pipeline should turn into a guess."""
+    a, why = convert.check_array(img)
+    if a is None:
+        return why
+    h, w = a.shape[:2]
+    if min(h, w) < 2 or max(h, w) > THIN * min(h, w):
+        return f"not a digit picture ({w}x{h} pixels)"
+    return ""
 
 
 def to_gray(img) -> tuple[np.ndarray | None, str]:
-    """Gray, BGR or BGRA (any dtype) -> (float32 HxW in 0..1, '') or (None, reason).
-
-    Transparent pixels are laid over black or white, whichever contrasts with the
-    opaque pixels, so strokes on a transparent canvas survive."""
-    try:
-        a = np.asarray(img)
-    except Exception:  # noqa: BLE001 - anything that is not array-like
-        return None, "not an image"
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
-        return None, "not an image"
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[..., 0]
-    if a.ndim not in (2, 3) or a.shape[0] < 2 or a.shape[1] < 2:
-        return None, f"not an image (shape {a.shape})"
-    if a.ndim == 2:
-        return _as_float(a), ""
-    channels = a.shape[2]
-    if channels not in (2, 3, 4):
-        return None, f"unsupported image with {channels} channels"
-    f = _as_float(a)
-    if channels == 2:
-        gray, alpha = f[..., 0], f[..., 1]
-    else:
-        bgr = np.ascontiguousarray(f[..., :3])
-        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        if channels == 3:
-            return gray, ""
-        alpha = f[..., 3]
-    if alpha.min() >= 0.999:
-        return np.ascontiguousarray(gray), ""
-    opaque = alpha > 0.5
-    strokes_dark = opaque.any() and float(gray[opaque].mean()) < 0.5
-    under = 1.0 if strokes_dark else 0.0
-    return (gray * alpha + under * (1.0 - alpha)).astype(np.float32), ""
+    """Gray, BGR or BGRA (any dtype) -> (float32 HxW in 0..1, '') or (None, reason), by the
+    rules of :mod:`vis3d.inputs.convert` (shared with the draw pad, camera and views)."""
+    gray, why = convert.gray_unit(img)
+    if gray is not None and min(gray.shape) < 2:
+        return None, f"not an image ({gray.shape[1]}x{gray.shape[0]} pixels)"
+    return gray, why
 
 
 # --- the shared MNIST normalisation -----------------------------------------------------
@@ -201,6 +173,9 @@ def _big_gray_u8(img) -> np.ndarray | None:
 
 def prepare_pad(img) -> Prepared:
     """Strokes on a plain canvas of any size; light on dark or dark on light (by the border)."""
+    why = unusable(img)
+    if why:
+        return Prepared(None, "pad", why)
     # A big 8-bit canvas is reduced while still 8-bit: a fraction of the memory traffic.
     gray = _big_gray_u8(img)
     unit = 1.0 / 255.0
@@ -295,10 +270,14 @@ def prepare_raw(img) -> Prepared:
 def guess_source(img) -> str:
     """'pad' for small images and clean canvases (most pixels share one exact value, as a
     drawn or rendered background does); 'camera' for photos (noise, shading, JPEG)."""
-    gray, _ = to_gray(img)
-    if gray is None or max(gray.shape) <= 64:
+    a, _ = convert.check_array(img)
+    if a is None or max(a.shape[:2]) <= 64:
         return "pad"
-    q = np.round(gray[::2, ::2] * 255).astype(np.uint8)
+    gray, _ = to_gray(a[::2, ::2] if max(a.shape[:2]) > 2000 else a)
+    if gray is None:
+        return "pad"
+    q = np.round(gray[::2, ::2] * 255).astype(np.uint8) if max(a.shape[:2]) <= 2000 else \
+        np.round(gray * 255).astype(np.uint8)
     hist = np.bincount(q.ravel(), minlength=256)
     mode = int(np.argmax(hist))
     near = hist[max(0, mode - 2):mode + 3].sum() / q.size
@@ -306,6 +285,13 @@ def guess_source(img) -> str:
 
 
 def prepare(img, source: str = "auto") -> Prepared:
+    """The one pipeline of the window (``--input``, the pad, the camera) and ``vis3d predict``:
+    any picture -> Prepared, never an exception for a bad picture."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source '{source}' (one of {', '.join(SOURCES)})")
+    why = unusable(img)
+    if why:
+        return Prepared(None, "pad" if source == "auto" else source, why)
     if source == "auto":
         source = guess_source(img)
     if source == "pad":
@@ -341,6 +327,9 @@ def _working_gray(frame) -> tuple[np.ndarray | None, float, str]:
 
 def prepare_camera(frame) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared."""
+    why = unusable(frame)
+    if why:
+        return Prepared(None, "camera", why)
     gray, scale, why = _working_gray(frame)
     if gray is None:
         return Prepared(None, "camera", why)

@@ -12,6 +12,8 @@ from PyQt5.QtCore import QPointF, QRectF, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
+from vis3d.inputs import convert
+
 GUIDE_FRACTION = 0.6        # the guide box is this fraction of the frame's shorter side
 PREVIEW_PX = 84             # the 28x28 result is shown 3x
 BACKGROUND = QColor(16, 18, 24)
@@ -27,25 +29,19 @@ def guide_box(width: int, height: int, fraction: float = GUIDE_FRACTION) -> tupl
     return x0, y0, x0 + side, y0 + side
 
 
-def frame_to_qimage(frame: np.ndarray) -> tuple[QImage, np.ndarray] | None:
-    """A BGR/BGRA/gray uint8 array -> (QImage sharing its memory, the array to keep alive)."""
-    a = np.asarray(frame)
-    if a.dtype != np.uint8 or a.ndim not in (2, 3) or a.size == 0:
+_FORMATS = {"gray": QImage.Format_Grayscale8, "bgr": QImage.Format_BGR888,
+            "rgb": QImage.Format_RGB888}
+
+
+def frame_to_qimage(frame, order: str = "bgr") -> tuple[QImage, np.ndarray] | None:
+    """Any picture (gray/BGR/BGRA, any dtype, scaled by :mod:`vis3d.inputs.convert`) ->
+    (QImage sharing the converted array's memory, the array to keep alive), or None."""
+    shown = convert.display_u8(frame, order)
+    if shown is None:
         return None
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[..., 0]
-    if not a.flags.c_contiguous:
-        a = np.ascontiguousarray(a)
+    a, kind = shown
     h, w = a.shape[:2]
-    if a.ndim == 2:
-        fmt = QImage.Format_Grayscale8
-    elif a.shape[2] == 3:
-        fmt = QImage.Format_BGR888
-    elif a.shape[2] == 4:
-        fmt = QImage.Format_RGB32        # BGRA in memory on little-endian; alpha ignored
-    else:
-        return None
-    return QImage(a.data, w, h, a.strides[0], fmt), a
+    return QImage(a.data, w, h, a.strides[0], _FORMATS[kind]), a
 
 
 class CameraView(QWidget):
@@ -99,15 +95,11 @@ class CameraView(QWidget):
         if img28 is None:
             self._result = self._result_buf = None
         else:
-            a = np.asarray(img28)
-            if a.dtype != np.uint8:
-                f = np.nan_to_num(a.astype(np.float32), nan=0.0)
-                a = np.clip(f * (255.0 if f.max(initial=0.0) <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-            if a.ndim == 2:
-                self._result_buf = np.ascontiguousarray(a)
-                h, w = a.shape
-                self._result = QImage(self._result_buf.data, w, h, self._result_buf.strides[0],
-                                      QImage.Format_Grayscale8)
+            wrapped = frame_to_qimage(img28)
+            if wrapped is None:
+                self._result = self._result_buf = None
+            else:
+                self._result, self._result_buf = wrapped
         self.update()
 
     def set_status(self, text: str) -> None:

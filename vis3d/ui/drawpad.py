@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vis3d.inputs import convert  # first: it configures OpenCV before cv2 loads
+
 import cv2
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
@@ -124,9 +126,8 @@ class DrawPad(QWidget):
         """Put a picture on the pad (an array or an image file): strokes are dropped, dark ink
         on a light background is inverted so the pad stays white on black."""
         if isinstance(img, (str, Path)):
-            arr = cv2.imread(str(img), cv2.IMREAD_UNCHANGED)
-            if arr is None:
-                raise Vis3dError(f"cannot read image {img}")
+            from vis3d.inputs.files import read_image
+            arr = read_image(img)          # size-checked, errors name the file
         else:
             arr = np.asarray(img)
         gray = _to_gray_u8(arr)
@@ -237,30 +238,7 @@ class DrawPad(QWidget):
         super().keyPressEvent(event)
 
 
-def _to_gray_u8(arr: np.ndarray) -> np.ndarray | None:
-    """Gray/BGR/BGRA of any numeric dtype -> uint8 gray; transparent pixels become black."""
-    if arr.dtype == object or arr.ndim not in (2, 3) or arr.size == 0:
-        return None
-    a = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    top = float(a.max(initial=0.0))
-    if arr.dtype == np.bool_ or (arr.dtype.kind == "f" and top <= 1.0):
-        scale = 1.0
-    elif top <= 255.0:
-        scale = 255.0
-    else:
-        scale = float(np.iinfo(arr.dtype).max) if arr.dtype.kind in "ui" else top
-    a = a / max(scale, 1e-6)
-    if a.ndim == 3:
-        c = a.shape[2]
-        if c == 1:
-            a = a[..., 0]
-        elif c in (3, 4):
-            g = a[..., 0] * 0.114 + a[..., 1] * 0.587 + a[..., 2] * 0.299
-            if c == 4:
-                alpha = a[..., 3]
-                ink_light = (g * alpha).sum() / max(alpha.sum(), 1e-6) > 0.5
-                g = g * alpha + (0.0 if ink_light else 1.0) * (1 - alpha)
-            a = g
-        else:
-            return None
-    return np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+def _to_gray_u8(arr) -> np.ndarray | None:
+    """Any picture -> uint8 gray by the shared rules (:mod:`vis3d.inputs.convert`)."""
+    gray, _ = convert.gray_u8(arr)
+    return gray

@@ -13,7 +13,7 @@ from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSlider, QTabWidg
 
 from vis3d.inputs.camera import CameraSource, parse_camera_spec
 from vis3d.errors import Vis3dError
-from vis3d.inputs.preprocess import Prepared, prepare_camera, prepare_pad
+from vis3d.inputs.preprocess import Prepared, prepare, prepare_camera, prepare_pad
 from vis3d.ui.camera_view import CameraView
 from vis3d.ui.drawpad import DrawPad
 
@@ -29,6 +29,7 @@ class InputPanel(QWidget):
         self._pad_version = -1
         self._cam_seq = -1
         self._cam_state = ""
+        self._pending: Prepared | None = None     # a loaded picture's result, for the next poll
         self.tabs = QTabWidget()
         # Draw pad page.
         pad_page = QWidget()
@@ -115,6 +116,10 @@ class InputPanel(QWidget):
         if self.source == "camera":
             return self._poll_camera()
         version = self.pad.version
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._pad_version = version
+            return pending
         if version == self._pad_version:
             return None
         self._pad_version = version
@@ -140,11 +145,17 @@ class InputPanel(QWidget):
         return prep
 
     def load_image(self, img: np.ndarray) -> Prepared | None:
-        """An image from --input: a drawing goes onto the pad (to draw on further); a photo
-        is prepared as the camera would, and the prepared input is returned to be shown."""
-        from vis3d.inputs.preprocess import guess_source
+        """An image from --input, prepared by the same function as ``vis3d predict``
+        (:func:`vis3d.inputs.preprocess.prepare`, source 'auto'). A drawing also goes onto
+        the pad (to draw on further) and its result comes from the next :meth:`poll`; for a
+        photo the result is returned to be shown."""
+        prepared = prepare(img, "auto")
         self.set_source("pad")
-        if guess_source(img) == "pad":
+        if prepared.source != "pad":
+            return prepared
+        try:
             self.pad.set_image(img)
-            return None
-        return prepare_camera(img)
+        except Vis3dError:
+            pass                      # not a picture the pad can show: the reason is in prepared
+        self._pending = prepared
+        return None

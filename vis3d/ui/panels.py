@@ -13,15 +13,13 @@ DIM = QColor("#7d879c")
 
 
 def to_qimage(img: np.ndarray) -> QImage:
-    """uint8 (H, W) gray or (H, W, 3) RGB, or float 0..1 gray -> a QImage that owns its data."""
-    a = np.asarray(img)
-    if a.dtype != np.uint8:
-        a = (np.clip(np.nan_to_num(a), 0, 1) * 255).astype(np.uint8)
-    a = np.ascontiguousarray(a)
-    h, w = a.shape[:2]
-    if a.ndim == 2:
-        return QImage(a.data, w, h, w, QImage.Format_Grayscale8).copy()
-    return QImage(a.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+    """(H, W) gray or (H, W, 3) RGB of any dtype (scaled by :mod:`vis3d.inputs.convert`: float
+    0..1, uint8, uint16...) -> a QImage that owns its data."""
+    from vis3d.ui.camera_view import frame_to_qimage
+    wrapped = frame_to_qimage(img, order="rgb")
+    if wrapped is None:
+        return QImage()
+    return wrapped[0].copy()
 
 
 class PredictionPanel(QWidget):
