@@ -93,7 +93,7 @@ class Session:
         probe = Probe(loaded.model)
         layout = layout_mod.compute(probe.graph)
         normaliser = Normaliser(layout, self._normalise)
-        builder = EdgeBuilder(layout, probe)
+        builder = EdgeBuilder(layout, probe.specs)
         # Everything above may raise; only now is the previous model replaced.
         self.loaded, self.probe, self.layout = loaded, probe, layout
         self.normaliser, self.edge_builder = normaliser, builder
