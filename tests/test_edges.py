@@ -105,7 +105,7 @@ def _odd_net():
 
 
 def test_strided_dilated_grouped_conv_and_padded_avg_pool_edges():
-    s = NetworkState(weights.LoadedModel(name="odd", model=_odd_net(), card={}, path=None))
+    s = Session(weights.LoadedModel(name="odd", model=_odd_net(), card={}, path=None))
     s.set_input(np.random.default_rng(4).random((28, 28), dtype=np.float32))
     spec = s.probe.specs["conv2"]
     assert (spec.stride, spec.padding, spec.dilation, spec.groups) == ((2, 2), (2, 2), (2, 2), 2)
@@ -127,7 +127,7 @@ def test_strided_dilated_grouped_conv_and_padded_avg_pool_edges():
 
 
 def test_edge_builder_takes_plain_specs():
-    s = NetworkState(weights.load("lenet5"))
+    s = Session(weights.load("lenet5"))
     s.set_input(np.random.default_rng(5).random((28, 28), dtype=np.float32))
     builder = edges.EdgeBuilder(s.layout, dict(s.probe.specs))
     node = s.layout.slab("conv2").offset + 17
