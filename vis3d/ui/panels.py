@@ -119,7 +119,7 @@ class ColorBar(QWidget):
         super().__init__(parent)
         self.lut = np.zeros((2, 4), np.float32)
         self.left, self.right, self.caption = "0", "1", ""
-        self.setMinimumHeight(44)
+        self.setMinimumHeight(50)
 
     def set_mapping(self, lut: np.ndarray, left: str, right: str, caption: str) -> None:
         if lut is self.lut and (left, right, caption) == (self.left, self.right, self.caption):
