@@ -76,3 +76,14 @@ def test_unreachable_display_is_one_line(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert err.strip().count("\n") == 0 and "cannot open display :97" in err, err
+
+
+def test_soak_bench_runs_the_camera_and_closes_fast(tmp_path):
+    proc = start(["bench", "--soak", "6", "--json"], tmp_path)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    import json
+    res = json.loads(out)
+    assert res["network_runs"] > 20            # the clip really drove the network
+    assert res["rss_growth_pct"] < 5.0
+    assert res["close_with_camera_ms"] < 1000.0

@@ -91,10 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group()
     what.add_argument("--scale", action="store_true",
                       help="frame time for synthetic scenes of 10k..1M nodes instead")
+    what.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                      help="open the real window with the camera on a looping clip for SECONDS "
+                           "(needs a display); report memory at 20 s and at the end, and the "
+                           "time to close while the camera streams")
     what.add_argument("--latency", action="store_true",
                       help="open the real window (needs a display) and time pen moves until the "
                            "frame showing their activations is drawn")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
+    p.add_argument("--clip", default=None, metavar="VIDEO",
+                   help="with --soak: the clip the camera plays (default: one made from the samples)")
     return parser
 
 
