@@ -509,3 +509,74 @@ def test_a_clip_broken_mid_run_is_lost_backs_off_and_comes_back(tmp_path, monkey
         assert wait_for(lambda: cam.state == "running" and cam.latest()[0] > seq + 5, timeout=5.0)
     out, err = capfd.readouterr()
     assert out == "" and err == ""                    # no decoder or container chatter
+
+
+# --- the input panel --------------------------------------------------------------------------------
+
+@pytest.fixture
+def panel(qtbot):
+    from vis3d.ui.input_panel import InputPanel
+    p = InputPanel()
+    qtbot.addWidget(p)
+    p.resize(360, 460)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.close_camera()
+
+
+def test_panel_opens_without_blocking_and_shows_a_failure(panel, qtbot, tmp_path):
+    """A FIFO given as --camera used to keep the window from appearing for 40 s and more."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    messages, states = [], []
+    panel.status.connect(messages.append)
+    panel.camera_state.connect(states.append)
+    t0 = time.perf_counter()
+    assert panel.open_camera(str(fifo))
+    panel.set_source("camera")
+    assert time.perf_counter() - t0 < 0.3
+    qtbot.waitUntil(lambda: panel.poll() is not None or panel.camera_problem.isVisible(),
+                    timeout=3000)
+    assert "failed" in states and panel.camera_problem.isVisible() and panel.reopen.isVisible()
+    assert "FIFO" in panel.camera_problem.text() and any("FIFO" in m for m in messages)
+    assert cv2.getNumThreads() == 1                   # OpenCV kept off the renderer's core
+
+
+def test_panel_no_digit_once_then_none_while_preview_updates(panel, qtbot, tmp_path):
+    blank = tmp_path / "blank.avi"
+    wr = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    for _ in range(20):
+        wr.write(np.full((H, W, 3), 200, np.uint8))   # empty paper filling the frame
+    wr.release()
+    assert panel.open_camera(str(blank))
+    panel.set_source("camera")
+    results = []
+    shown0 = panel.camera_view.frames_shown
+
+    def tick():
+        results.append(panel.poll())
+        return panel.camera_view.frames_shown - shown0 >= 10
+
+    qtbot.waitUntil(tick, timeout=4000)
+    given = [r for r in results if r is not None]
+    assert len(given) == 1 and not given[0].found and given[0].reason
+
+
+def test_panel_reopens_a_lost_camera_when_switching_back(panel, qtbot, tmp_path, clip):
+    missing = tmp_path / "later.avi"
+    panel.open_camera(str(missing))
+    panel.set_source("camera")
+    qtbot.waitUntil(lambda: (panel.poll(), panel.camera.state)[1] == "failed", timeout=3000)
+    assert panel.camera_problem.isVisible() and "no such file" in panel.camera_problem.text()
+    missing.write_bytes(clip.read_bytes())            # the file appears
+    panel.set_source("pad")
+    panel.set_source("camera")                        # switching back reopens it
+    qtbot.waitUntil(lambda: panel.camera.state == "running", timeout=3000)
+    qtbot.waitUntil(lambda: (panel.poll(), not panel.camera_problem.isVisible())[1], timeout=3000)
+    panel.close_camera()
+    panel.open_camera(str(tmp_path / "gone.avi"))
+    qtbot.waitUntil(lambda: (panel.poll(), panel.reopen.isVisible())[1], timeout=3000)
+    (tmp_path / "gone.avi").write_bytes(clip.read_bytes())
+    panel.reopen.click()                              # the Reopen button
+    qtbot.waitUntil(lambda: panel.camera.state == "running", timeout=3000)
