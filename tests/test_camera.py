@@ -1,6 +1,11 @@
 """The camera source on real MJPG .avi files written here, read through the same code path a
 webcam uses; the camera view widget painted for real (pytest-qt)."""
 
+import gc
+import os
+import resource
+import subprocess
+import sys
 import threading
 import time
 
@@ -58,7 +63,7 @@ def test_parse_camera_spec():
 
 def test_file_frames_arrive_in_order_and_newest_only(clip):
     with CameraSource(str(clip)) as cam:
-        assert cam.state == "running"
+        assert cam.wait() == "running"
         seq0, first = cam.latest()
         assert first.shape == (H, W, 3) and first.dtype == np.uint8
         assert read_number(first) == 0
@@ -86,6 +91,7 @@ def test_file_frames_arrive_in_order_and_newest_only(clip):
 
 def test_file_loops(clip):
     with CameraSource(str(clip), loop=True) as cam:
+        assert cam.wait() == "running"
         numbers = []
         last = -1
         t_end = time.monotonic() + 2.2                # 40 frames at 30 fps = 1.33 s
@@ -113,20 +119,22 @@ def test_file_without_loop_ends(clip):
 
 
 def test_errors_are_clear(tmp_path, clip):
-    with pytest.raises(Vis3dError, match="no camera at index 7"):
-        CameraSource(7).start()
-    with pytest.raises(Vis3dError, match="missing.avi: no such file"):
-        CameraSource(str(tmp_path / "missing.avi")).start()
+    """start() returns at once; the worker's failure is the state 'failed' with one line."""
+    def failure(spec):
+        cam = CameraSource(spec)
+        cam.start()
+        assert cam.wait() == "failed"
+        return cam.message
+
+    assert failure(7) == "no camera at index 7"
+    assert failure(str(tmp_path / "missing.avi")).endswith("missing.avi: no such file or directory")
     garbage = tmp_path / "garbage.avi"
     garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes())
-    with pytest.raises(Vis3dError, match="garbage.avi"):
-        CameraSource(str(garbage)).start()
+    assert "garbage.avi" in failure(str(garbage))
     header_only = tmp_path / "header.avi"
     header_only.write_bytes(clip.read_bytes()[:3000])
-    with pytest.raises(Vis3dError, match="header.avi"):
-        CameraSource(str(header_only)).start()
-    with pytest.raises(Vis3dError, match="directory"):
-        CameraSource(str(tmp_path)).start()
+    assert "header.avi" in failure(str(header_only))
+    assert "directory" in failure(str(tmp_path))
 
 
 def test_truncated_file_plays_what_it_has_and_loops(tmp_path, clip):
@@ -134,6 +142,7 @@ def test_truncated_file_plays_what_it_has_and_loops(tmp_path, clip):
     data = clip.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
     with CameraSource(str(cut)) as cam:
+        assert cam.wait() == "running"
         assert wait_for(lambda: cam.latest()[0] > 30, timeout=3.0)    # past the cut: looped
         assert cam.state == "running"
 
@@ -192,7 +201,7 @@ def test_device_lost_mid_run_retries_and_recovers(clip):
     cam = CameraSource(0, opener=opener, reopen_interval=0.2)
     cam.start()
     try:
-        assert cam.state in ("starting", "running")
+        assert cam.state in ("opening", "starting", "running")
         assert wait_for(lambda: cam.state == "running")
         assert "camera 0" in cam.message
         assert wait_for(lambda: cam.state == "retrying")
@@ -352,3 +361,222 @@ def test_camera_view_follows_a_running_source(qtbot, clip):
     assert view.frames_shown == 10
     view.show_frame(np.zeros((4, 4), np.float32))     # any numeric picture is shown
     assert view.frames_shown == 11
+
+
+# --- the worker's life: async open, stop, threads, exit -------------------------------------------
+
+def camera_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("vis3d-camera") and t.is_alive()]
+
+
+def test_nothing_is_published_after_stop_during_a_reopen(clip):
+    """stop() while the worker is inside a device reopen: the worker used to set the state
+    back to 'starting' (and publish frames) after stop() had returned."""
+    in_reopen = threading.Event()
+    calls = []
+
+    def opener(spec):
+        calls.append(spec)
+        if len(calls) == 1:
+            return FlakyDevice(clip, fail_after=3)
+        in_reopen.set()
+        time.sleep(0.4)                               # a slow reopen
+        return FlakyDevice(clip)
+
+    cam = CameraSource(0, opener=opener, reopen_interval=0.05)
+    cam.start()
+    assert in_reopen.wait(3.0)
+    cam.stop(timeout=0.05)
+    seq = cam.latest()[0]
+    time.sleep(0.8)                                   # the reopen returns, a frame would follow
+    assert cam.state == "stopped" and cam.latest()[0] == seq
+
+
+def test_start_returns_at_once_and_a_hung_open_is_left_behind(clip):
+    released = threading.Event()
+
+    class Hung(FlakyDevice):
+        def release(self):
+            released.set()
+            self.cap.release()
+
+    def opener(spec):
+        time.sleep(1.0)                               # a device that does not answer
+        return Hung(clip)
+
+    cam = CameraSource(0, opener=opener)
+    t0 = time.perf_counter()
+    cam.start()
+    assert time.perf_counter() - t0 < 0.1 and cam.state == "opening"
+    t0 = time.perf_counter()
+    cam.stop(timeout=0.1)
+    assert time.perf_counter() - t0 < 0.3 and cam.detached and cam.state == "stopped"
+    assert released.wait(3.0)                         # the late capture is released ...
+    assert cam.state == "stopped" and cam.latest() == (0, None)    # ... and never published
+
+
+def test_a_fifo_fails_quickly_instead_of_blocking(tmp_path):
+    fifo = tmp_path / "cam.fifo"
+    os.mkfifo(fifo)
+    cam = CameraSource(str(fifo))
+    t0 = time.perf_counter()
+    cam.start()
+    assert cam.wait(timeout=2.0) == "failed" and time.perf_counter() - t0 < 1.0
+    assert cam.message == f"cannot open video file {fifo}: it is a FIFO (named pipe), not a video file"
+    assert wait_for(lambda: not camera_threads())
+
+
+def test_start_stop_from_two_threads(clip):
+    """200 start/stop pairs from two threads at once: no exception, no thread left over
+    (it used to raise 4 times and leave 56 threads running)."""
+    cam = CameraSource(str(clip))
+    errors = []
+
+    def hammer():
+        try:
+            for _ in range(100):
+                cam.start()
+                cam.stop(timeout=0.5)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    cam.stop()
+    assert errors == []
+    assert wait_for(lambda: not camera_threads(), timeout=5.0), camera_threads()
+    assert cam.state == "stopped"
+
+
+def test_a_dropped_source_stops(clip):
+    cam = CameraSource(str(clip))
+    cam.start()
+    assert cam.wait() == "running" and camera_threads()
+    del cam
+    gc.collect()
+    assert wait_for(lambda: not camera_threads(), timeout=3.0)
+
+
+EXIT_SCRIPT = """
+import sys, time
+from vis3d.inputs.camera import CameraSource
+cam = CameraSource(sys.argv[1])
+cam.start()
+assert cam.wait() == "running", cam.message
+time.sleep(0.2)
+print("leaving")
+"""
+
+
+def test_leaving_the_interpreter_with_a_live_source(clip):
+    for _ in range(5):
+        res = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, str(clip)], capture_output=True,
+                             text=True, timeout=60)
+        assert res.returncode == 0 and res.stdout == "leaving\n", res.stderr[-800:]
+
+
+@pytest.mark.parametrize("cut", ["one frame", "header only"])
+def test_a_clip_broken_mid_run_is_lost_backs_off_and_comes_back(tmp_path, monkeypatch, cut,
+                                                               capfd):
+    """A clip truncated in place after its first frame: it used to show 'running' forever on a
+    frozen frame (and spin the decoder); now it is 'lost' with a message, retried with a
+    back-off, and plays again when the file is whole again."""
+    from vis3d.inputs import camera
+    monkeypatch.setattr(camera, "BACKOFF_MAX", 1.0)
+    live = tmp_path / "live.avi"
+    # noisy frames (~57 KB each): more than FFmpeg keeps buffered, so the cut is felt at once
+    wr = cv2.VideoWriter(str(live), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    for k in range(N):
+        wr.write(np.random.default_rng(k).integers(0, 256, (H, W, 3), dtype=np.uint8))
+    wr.release()
+    data = live.read_bytes()
+    with CameraSource(str(live)) as cam:
+        assert cam.wait() == "running"
+        second = data.index(b"00dc", data.index(b"00dc", data.index(b"movi")) + 8)
+        os.truncate(live, second + 200 if cut == "one frame" else 3000)
+        assert wait_for(lambda: cam.state == "lost", timeout=5.0)
+        assert cam.message.startswith("live.avi can no longer be read; trying again in")
+        r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        seq = cam.latest()[0]
+        time.sleep(1.5)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        cores = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / (time.monotonic() - t0)
+        assert cores < 0.3 and cam.state == "lost" and cam.latest()[0] == seq
+        live.write_bytes(data)
+        assert wait_for(lambda: cam.state == "running" and cam.latest()[0] > seq + 5, timeout=5.0)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""                    # no decoder or container chatter
+
+
+# --- the input panel --------------------------------------------------------------------------------
+
+@pytest.fixture
+def panel(qtbot):
+    from vis3d.ui.input_panel import InputPanel
+    p = InputPanel()
+    qtbot.addWidget(p)
+    p.resize(360, 460)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.close_camera()
+
+
+def test_panel_opens_without_blocking_and_shows_a_failure(panel, qtbot, tmp_path):
+    """A FIFO given as --camera used to keep the window from appearing for 40 s and more."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    messages, states = [], []
+    panel.status.connect(messages.append)
+    panel.camera_state.connect(states.append)
+    t0 = time.perf_counter()
+    assert panel.open_camera(str(fifo))
+    panel.set_source("camera")
+    assert time.perf_counter() - t0 < 0.3
+    qtbot.waitUntil(lambda: panel.poll() is not None or panel.camera_problem.isVisible(),
+                    timeout=3000)
+    assert "failed" in states and panel.camera_problem.isVisible() and panel.reopen.isVisible()
+    assert "FIFO" in panel.camera_problem.text() and any("FIFO" in m for m in messages)
+    assert cv2.getNumThreads() == 1                   # OpenCV kept off the renderer's core
+
+
+def test_panel_no_digit_once_then_none_while_preview_updates(panel, qtbot, tmp_path):
+    blank = tmp_path / "blank.avi"
+    wr = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    for _ in range(20):
+        wr.write(np.full((H, W, 3), 200, np.uint8))   # empty paper filling the frame
+    wr.release()
+    assert panel.open_camera(str(blank))
+    panel.set_source("camera")
+    results = []
+    shown0 = panel.camera_view.frames_shown
+
+    def tick():
+        results.append(panel.poll())
+        return panel.camera_view.frames_shown - shown0 >= 10
+
+    qtbot.waitUntil(tick, timeout=4000)
+    given = [r for r in results if r is not None]
+    assert len(given) == 1 and not given[0].found and given[0].reason
+
+
+def test_panel_reopens_a_lost_camera_when_switching_back(panel, qtbot, tmp_path, clip):
+    missing = tmp_path / "later.avi"
+    panel.open_camera(str(missing))
+    panel.set_source("camera")
+    qtbot.waitUntil(lambda: (panel.poll(), panel.camera.state)[1] == "failed", timeout=3000)
+    assert panel.camera_problem.isVisible() and "no such file" in panel.camera_problem.text()
+    missing.write_bytes(clip.read_bytes())            # the file appears
+    panel.set_source("pad")
+    panel.set_source("camera")                        # switching back reopens it
+    qtbot.waitUntil(lambda: panel.camera.state == "running", timeout=3000)
+    qtbot.waitUntil(lambda: (panel.poll(), not panel.camera_problem.isVisible())[1], timeout=3000)
+    panel.close_camera()
+    panel.open_camera(str(tmp_path / "gone.avi"))
+    qtbot.waitUntil(lambda: (panel.poll(), panel.reopen.isVisible())[1], timeout=3000)
+    (tmp_path / "gone.avi").write_bytes(clip.read_bytes())
+    panel.reopen.click()                              # the Reopen button
+    qtbot.waitUntil(lambda: panel.camera.state == "running", timeout=3000)

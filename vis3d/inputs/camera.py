@@ -1,51 +1,45 @@
-"""The webcam source: a worker thread that keeps only the newest frame.
+"""The webcam source: a worker thread that opens the camera and keeps only the newest frame.
 
 ``CameraSource(0)`` reads a device, ``CameraSource('clip.avi')`` a video file through the same
 code path (a file is paced at its own frame rate and loops, so it behaves like a camera).
 The GUI tick calls :meth:`CameraSource.latest` and works only when the sequence number changed;
 frames that arrive in between are dropped, never queued, so the picture never lags behind.
 
-The thread never raises, never touches Qt or GL: a device that fails mid-run goes to
-``'retrying'`` and is reopened about once a second; its state and a human message are
-properties the window shows. No Qt imports here.
+``start()`` returns at once: the worker opens the device (up to 2 s) or file. States:
+``opening`` -> ``running`` (``starting`` while a device warms up) or ``failed``; a device that
+fails mid-run goes ``retrying`` (reopened about once a second) and, after ``retry_for``, ``lost``;
+a file that can no longer be read goes ``lost`` and is retried with an exponential back-off.
+``stop()`` never waits more than its timeout: a worker stuck in a driver call is left behind,
+and once stopped a worker never publishes a frame or a state again. ``start``/``stop`` may be
+called from any thread. The worker holds no reference to its source, so a source dropped
+without ``stop()`` stops; live sources are stopped at interpreter exit. No Qt imports here.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import sys
+import atexit
 import threading
 import time
 from collections import deque
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
 
-from vis3d.errors import Vis3dError
 from vis3d.inputs import convert
-from vis3d.inputs.files import missing_reason
+from vis3d.inputs.devices import (get, is_open, open_device, open_error, open_file,  # noqa: F401
+                                  parse_camera_spec, probe_devices, release)
 
-STATES = ("starting", "running", "retrying", "ended", "lost", "stopped")
-READ_TIMEOUT_MS = 500      # a device read gives up after this long (where the backend supports it)
+import cv2  # noqa: E402  (after vis3d.inputs: it configures OpenCV)
+
+STATES = ("opening", "starting", "running", "retrying", "ended", "lost", "failed", "stopped")
 DEVICE_STALL_S = 2.0       # an open device that delivers nothing for this long is reopened
 DEFAULT_FILE_FPS = 25.0    # for files that do not say their rate
+BACKOFF_START, BACKOFF_MAX = 0.5, 8.0   # a file that cannot be read is retried this often
+BAD_CYCLES = 3             # loops of at most one frame in a row before a clip counts as lost
 
-
-def parse_camera_spec(text) -> int | str:
-    """'0' -> 0 and '/dev/video2' -> 2 (device indices), anything else -> a video file path."""
-    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
-        return int(text)
-    s = str(text).strip()
-    if not s:
-        raise Vis3dError("empty camera: give a device index (0, 1, ...) or a video file")
-    if s.lstrip("+").isdigit():
-        return int(s)
-    if s.startswith("/dev/video") and s[len("/dev/video"):].isdigit():
-        return int(s[len("/dev/video"):])
-    return s
+_workers: set = set()      # live workers, stopped at interpreter exit
+_workers_lock = threading.Lock()
 
 
 def to_bgr(frame) -> np.ndarray | None:
@@ -54,50 +48,211 @@ def to_bgr(frame) -> np.ndarray | None:
     return convert.bgr_u8(frame)
 
 
-def _device_exists(index: int) -> bool | None:
-    """On Linux, whether /dev/video<index> exists (None where we cannot tell cheaply)."""
-    if sys.platform.startswith("linux"):
-        return os.path.exists(f"/dev/video{index}")
-    return None
+class _Shared:
+    """What a source and its workers share (never the source itself)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seq = 0
+        self.frame: np.ndarray | None = None
+        self.times: deque[float] = deque(maxlen=30)
+        self.state = "stopped"
+        self.message = ""
+        self.nominal_fps = 0.0
+        self.size = (0, 0)
+        self.reopens = 0
 
 
-def _open_device(index: int, width: int, height: int):
-    if _device_exists(index) is False:
-        return None
-    backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-    try:
-        cap = cv2.VideoCapture(index, backend, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 2000,
-                                                cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS])
-    except cv2.error:
-        cap = cv2.VideoCapture(index, backend)
-    if not cap.isOpened():
-        cap.release()
-        return None
-    cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)          # keep the driver from queueing old frames
-    cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-    return cap
+class _Worker:
+    """One run of the reader thread. Everything it writes goes through :meth:`publish` and
+    :meth:`set_state`, which do nothing once ``stop`` is set (checked under the lock that
+    ``CameraSource.stop`` holds while setting it)."""
 
+    def __init__(self, shared: _Shared, spec, name: str, loop: bool, size: tuple[int, int],
+                 opener: Callable | None, reopen_interval: float, retry_for: float | None):
+        self.shared, self.spec, self.name, self.loop = shared, spec, name, loop
+        self.is_device = isinstance(spec, int)
+        self.size, self.opener = size, opener
+        self.reopen_interval, self.retry_for = reopen_interval, retry_for
+        self.stop = threading.Event()
+        self.cap = None
+        self.thread = threading.Thread(target=self.run, name=f"vis3d-camera-{spec}", daemon=True)
 
-def _open_file(path: str):
-    cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        cap.release()
-        return None
-    return cap
+    # --- writing, guarded by stop ---------------------------------------------------------
+    def set_state(self, state: str, message: str | None = None) -> bool:
+        with self.shared.lock:
+            if self.stop.is_set():
+                return False
+            self.shared.state = state
+            if message is not None:
+                self.shared.message = message
+            return True
 
+    def publish(self, frame: np.ndarray) -> bool:
+        now = time.monotonic()
+        sh = self.shared
+        with sh.lock:
+            if self.stop.is_set():
+                return False
+            sh.frame = frame
+            sh.seq += 1
+            sh.times.append(now)
+            sh.size = (frame.shape[1], frame.shape[0])
+            return True
 
-def probe_devices(max_index: int = 4) -> list[int]:
-    """Device indices 0..max_index-1 that open (quick: nonexistent nodes are skipped)."""
-    found = []
-    for i in range(max_index):
-        if _device_exists(i) is False:
-            continue
-        cap = _open_device(i, 640, 480)
-        if cap is not None:
-            found.append(i)
-            cap.release()
-    return found
+    # --- opening and reading ----------------------------------------------------------------
+    def open(self):
+        try:
+            if self.opener is not None:
+                return self.opener(self.spec)
+            if self.is_device:
+                return open_device(self.spec, *self.size)
+            return open_file(self.spec)
+        except Exception:  # noqa: BLE001 - a backend error is just "could not open"
+            return None
+
+    @staticmethod
+    def read(cap) -> np.ndarray | None:
+        """One frame as BGR uint8, or None (a driver error counts as a failed read)."""
+        try:
+            ok, raw = cap.read()
+        except Exception:  # noqa: BLE001
+            return None
+        return to_bgr(raw) if ok else None
+
+    def note_format(self, cap, frame) -> None:
+        fps = get(cap, cv2.CAP_PROP_FPS)
+        nominal = fps if 0.5 < fps < 240 else (0.0 if self.is_device else DEFAULT_FILE_FPS)
+        size = (frame.shape[1], frame.shape[0]) if frame is not None else \
+            (int(get(cap, cv2.CAP_PROP_FRAME_WIDTH)), int(get(cap, cv2.CAP_PROP_FRAME_HEIGHT)))
+        with self.shared.lock:
+            if not self.stop.is_set():
+                self.shared.nominal_fps, self.shared.size = nominal, size
+
+    def run(self) -> None:
+        try:
+            if self.open_first():
+                self.read_loop()
+        except Exception as exc:  # noqa: BLE001 - the thread must never raise
+            self.set_state("lost", f"{self.name}: camera error: {exc}")
+        finally:
+            cap, self.cap = self.cap, None
+            if cap is not None:
+                release(cap)
+            with _workers_lock:
+                _workers.discard(self)
+
+    def open_first(self) -> bool:
+        self.cap = self.open()
+        if self.stop.is_set():
+            return False
+        if self.cap is None:
+            self.set_state("failed", open_error(self.spec))
+            return False
+        first = None
+        if not self.is_device:
+            # a file must give at least one picture, or it is not a video we can show
+            first = self.read(self.cap)
+            if first is None:
+                self.set_state("failed", f"cannot read video file {self.spec}: "
+                                         "no frames could be decoded")
+                return False
+        self.note_format(self.cap, first)
+        if first is None:
+            return self.set_state("starting", f"{self.name}: starting")
+        return self.publish(first) and self.set_state("running")
+
+    def read_loop(self) -> None:
+        stop = self.stop
+        period = 1.0 / self.shared.nominal_fps if not self.is_device else 0.0
+        next_due = time.monotonic() + period
+        failures, last_frame_at, lost_since = 0, time.monotonic(), None
+        self.cycle_frames, self.bad_cycles, self.backoff = 1, 0, BACKOFF_START
+        while not stop.is_set():
+            if self.cap is None:                  # retrying a lost device
+                if self.retry_for is not None and lost_since is not None \
+                        and time.monotonic() - lost_since > self.retry_for:
+                    self.set_state("lost", f"{self.name} lost")
+                    return
+                if stop.wait(self.reopen_interval):
+                    return
+                self.cap = self.open()
+                if self.cap is None:
+                    continue
+                failures, lost_since, last_frame_at = 0, None, time.monotonic()
+                self.shared.reopens += 1
+                self.note_format(self.cap, None)
+                self.set_state("starting", f"{self.name}: reconnected, waiting for frames")
+                continue
+            if period:                            # pace a file at its own frame rate
+                delay = next_due - time.monotonic()
+                if delay > 0 and stop.wait(delay):
+                    return
+                next_due = max(next_due + period, time.monotonic() - period)
+            frame = self.read(self.cap)
+            if stop.is_set():
+                return
+            if frame is not None:
+                failures, last_frame_at = 0, time.monotonic()
+                self.cycle_frames += 1
+                if not self.publish(frame):
+                    return
+                if self.shared.state != "running":
+                    self.set_state("running")
+                continue
+            if not self.is_device:
+                if not self.end_of_file():
+                    return
+                next_due = time.monotonic() + period
+                continue
+            failures += 1
+            stalled = time.monotonic() - last_frame_at > DEVICE_STALL_S
+            if failures >= 3 or stalled or not is_open(self.cap):
+                release(self.cap)
+                self.cap, lost_since = None, time.monotonic()
+                self.set_state("retrying", f"{self.name} lost, retrying...")
+            elif stop.wait(0.05):
+                return
+
+    def end_of_file(self) -> bool:
+        """At the end of a file: rewind (loop) and return True, or set the final state and
+        return False. A clip that no longer decodes (or gives at most one frame per loop,
+        BAD_CYCLES times running) is 'lost' and retried with a capped exponential back-off."""
+        if not self.loop:
+            self.set_state("ended", f"{self.name} ended")
+            return False
+        self.bad_cycles = self.bad_cycles + 1 if self.cycle_frames <= 1 else 0
+        self.cycle_frames = 0
+        while self.bad_cycles >= BAD_CYCLES or not self.rewind():
+            if not self.set_state("lost", f"{self.name} can no longer be read; trying again "
+                                          f"in {self.backoff:g} s"):
+                return False
+            if self.stop.wait(self.backoff):
+                return False
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+            release(self.cap)
+            self.cap = self.open()
+            first = self.read(self.cap) if self.cap is not None else None
+            second = self.read(self.cap) if first is not None else None
+            if second is not None:                # readable again: play from the start
+                self.bad_cycles, self.cycle_frames, self.backoff = 0, 2, BACKOFF_START
+                return self.publish(second) and self.set_state("running")
+        return True
+
+    def rewind(self) -> bool:
+        try:
+            rewound = bool(self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0))
+        except Exception:  # noqa: BLE001
+            rewound = False
+        frame = self.read(self.cap) if rewound else None
+        if frame is None:                         # some containers cannot seek: reopen
+            release(self.cap)
+            self.cap = self.open()
+            frame = self.read(self.cap) if self.cap is not None else None
+        if frame is None:
+            return False
+        self.cycle_frames = 1
+        return self.publish(frame)
 
 
 class CameraSource:
@@ -119,18 +274,10 @@ class CameraSource:
         self.reopen_interval = float(reopen_interval)
         self.retry_for = retry_for
         self._opener = opener
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._seq = 0
-        self._frame: np.ndarray | None = None
-        self._times: deque[float] = deque(maxlen=30)
-        self._state = "stopped"
-        self._message = ""
-        self._nominal_fps = 0.0
-        self._size = (0, 0)
+        self._shared = _Shared()
+        self._control = threading.Lock()          # start/stop from any thread, one at a time
+        self._worker: _Worker | None = None
         self.detached = False      # True if stop() had to leave a blocked thread behind
-        self.reopens = 0           # successful reopens after a failure
 
     # --- public API ---------------------------------------------------------------------
     @property
@@ -139,68 +286,79 @@ class CameraSource:
 
     @property
     def state(self) -> str:
-        return self._state
+        return self._shared.state
+
+    @property
+    def reopens(self) -> int:
+        return self._shared.reopens
 
     @property
     def message(self) -> str:
-        if self._state == "running":
-            w, h = self._size
-            rate = self.fps or self._nominal_fps
+        sh = self._shared
+        if sh.state == "running":
+            w, h = sh.size
+            rate = self.fps or sh.nominal_fps
             extra = " (looping)" if not self.is_device and self.loop else ""
             return f"{self.name}: {w}x{h}, {rate:.0f} fps{extra}"
-        return self._message
+        return sh.message
 
     @property
     def fps(self) -> float:
         """Frames per second measured over the last ~30 frames (0 when frames stopped coming)."""
-        with self._lock:
-            times = list(self._times)
+        with self._shared.lock:
+            times = list(self._shared.times)
         if len(times) < 2 or time.monotonic() - times[-1] > 2.0:
             return 0.0
         return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
 
     def latest(self) -> tuple[int, np.ndarray | None]:
         """(sequence number, newest BGR uint8 frame or None). Treat the frame as read-only."""
-        with self._lock:
-            return self._seq, self._frame
+        with self._shared.lock:
+            return self._shared.seq, self._shared.frame
 
     def start(self) -> None:
-        """Open the device or file and start the reader thread; Vis3dError if it cannot."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        cap = self._open()
-        if cap is None:
-            raise Vis3dError(self._open_error())
-        first = None
-        if not self.is_device:
-            # a file must give at least one picture, or it is not a video we can show
-            first = self._read_bgr(cap)
-            if first is None:
-                _release(cap)
-                raise Vis3dError(f"cannot read video file {self.spec}: no frames could be decoded")
-        self._stop = threading.Event()          # a fresh event: a detached old thread stays stopped
-        self.detached = False
-        self._set_state("starting", f"{self.name}: starting")
-        self._note_format(cap, first)
-        if first is not None:
-            self._publish(first)
-            self._set_state("running")
-        self._thread = threading.Thread(target=self._run, args=({"cap": cap}, self._stop),
-                                        name=f"vis3d-camera-{self.spec}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 1.0) -> None:
-        """Stop the thread and join it within ``timeout`` s. A thread stuck in a driver call
-        is left behind as a daemon (``detached`` becomes True); it releases the device itself."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                self.detached = True
-                self._set_state("stopped", f"{self.name}: stopped (the driver is still busy)")
+        """Start opening in the worker and return at once (state 'opening'); a running
+        source is left as it is. Failures show as state 'failed' with :attr:`message`."""
+        with self._control:
+            worker = self._worker
+            if worker is not None and worker.thread.is_alive() and not worker.stop.is_set():
                 return
-        self._set_state("stopped", f"{self.name}: stopped")
+            worker = _Worker(self._shared, self.spec, self.name, self.loop,
+                             (self.width, self.height), self._opener, self.reopen_interval,
+                             self.retry_for)
+            with self._shared.lock:
+                self._shared.state, self._shared.message = "opening", f"{self.name}: opening..."
+            self.detached = False
+            self._worker = worker
+            with _workers_lock:
+                _workers.add(worker)
+            worker.thread.start()
+
+    def wait(self, timeout: float = 5.0) -> str:
+        """Wait until the source is no longer 'opening' (at most ``timeout`` s); the state."""
+        end = time.monotonic() + timeout
+        while self.state == "opening" and time.monotonic() < end:
+            time.sleep(0.005)
+        return self.state
+
+    def stop(self, timeout: float = 0.5) -> None:
+        """Stop the worker: from now on it publishes nothing. Joins it for at most
+        ``timeout`` s; a thread stuck in a driver call is left behind (``detached``) and
+        releases the device itself when the call returns."""
+        with self._control:
+            worker, self._worker = self._worker, None
+            with self._shared.lock:
+                if worker is not None:
+                    worker.stop.set()
+                self._shared.state, self._shared.message = "stopped", f"{self.name}: stopped"
+        if worker is None or worker.thread is threading.current_thread() \
+                or worker.thread.ident is None:
+            return
+        worker.thread.join(timeout)
+        if worker.thread.is_alive():
+            self.detached = True
+            with self._shared.lock:
+                self._shared.message = f"{self.name}: stopped (the driver is still busy)"
 
     def __enter__(self) -> "CameraSource":
         self.start()
@@ -210,170 +368,20 @@ class CameraSource:
         self.stop()
 
     def __del__(self):  # a forgotten source must not keep a device busy forever
-        try:
-            self._stop.set()
-        except Exception:  # noqa: BLE001
-            pass
-
-    # --- opening ------------------------------------------------------------------------
-    def _open(self):
-        try:
-            if self._opener is not None:
-                return self._opener(self.spec)
-            if self.is_device:
-                return _open_device(self.spec, self.width, self.height)
-            if not Path(self.spec).exists():
-                return None
-            return _open_file(self.spec)
-        except Exception:  # noqa: BLE001 - a backend error is just "could not open"
-            return None
-
-    def _open_error(self) -> str:
-        if self.is_device:
-            return f"no camera at index {self.spec}"
-        p = Path(self.spec)
-        if not p.exists():
-            return f"cannot open video file {self.spec}: {missing_reason(p)}"
-        if p.is_dir():
-            return f"cannot open video file {self.spec}: it is a directory"
-        return f"cannot open video file {self.spec}: not a video OpenCV can read"
-
-    def _note_format(self, cap, frame) -> None:
-        fps = _get(cap, cv2.CAP_PROP_FPS)
-        self._nominal_fps = fps if 0.5 < fps < 240 else (0.0 if self.is_device else DEFAULT_FILE_FPS)
-        if frame is not None:
-            self._size = (frame.shape[1], frame.shape[0])
-        else:
-            self._size = (int(_get(cap, cv2.CAP_PROP_FRAME_WIDTH)),
-                          int(_get(cap, cv2.CAP_PROP_FRAME_HEIGHT)))
-
-    # --- the worker thread --------------------------------------------------------------
-    def _set_state(self, state: str, message: str | None = None) -> None:
-        with self._lock:
-            self._state = state
-            if message is not None:
-                self._message = message
-
-    def _publish(self, frame: np.ndarray) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._frame = frame
-            self._seq += 1
-            self._times.append(now)
-        self._size = (frame.shape[1], frame.shape[0])
-
-    @staticmethod
-    def _read_bgr(cap) -> np.ndarray | None:
-        """One frame as BGR uint8, or None (a driver error counts as a failed read)."""
-        try:
-            ok, raw = cap.read()
-        except Exception:  # noqa: BLE001
-            return None
-        return to_bgr(raw) if ok else None
-
-    def _run(self, run: dict, stop: threading.Event) -> None:
-        """The thread body; ``run['cap']`` is this thread's own capture (never shared)."""
-        try:
-            self._loop(run, stop)
-        except Exception as exc:  # noqa: BLE001 - the thread must never raise
-            if not stop.is_set():
-                self._set_state("lost", f"{self.name}: camera error: {exc}")
-        finally:
-            cap, run["cap"] = run["cap"], None
-            if cap is not None:
-                _release(cap)
-
-    def _loop(self, run: dict, stop: threading.Event) -> None:
-        period = 1.0 / self._nominal_fps if not self.is_device else 0.0
-        next_due = time.monotonic() + period
-        failures = 0
-        last_frame_at = time.monotonic()
-        lost_since: float | None = None
-        while not stop.is_set():
-            cap = run["cap"]
-            if cap is None:                       # retrying a lost device
-                if self.retry_for is not None and lost_since is not None \
-                        and time.monotonic() - lost_since > self.retry_for:
-                    self._set_state("lost", f"{self.name} lost")
-                    return
-                if stop.wait(self.reopen_interval):
-                    return
-                cap = self._open()
-                if cap is None:
-                    continue
-                run["cap"], failures, lost_since = cap, 0, None
-                last_frame_at = time.monotonic()
-                self.reopens += 1
-                self._note_format(cap, None)
-                self._set_state("starting", f"{self.name}: reconnected, waiting for frames")
-                continue
-            if period:                            # pace a file at its own frame rate
-                delay = next_due - time.monotonic()
-                if delay > 0 and stop.wait(delay):
-                    return
-                next_due = max(next_due + period, time.monotonic() - period)
-            frame = self._read_bgr(cap)
-            if stop.is_set():
-                return
-            if frame is not None:
-                failures = 0
-                last_frame_at = time.monotonic()
-                self._publish(frame)
-                if self._state != "running":
-                    self._set_state("running")
-                continue
-            if not self.is_device:
-                if not self._end_of_file(run, cap):
-                    return
-                continue
-            failures += 1
-            stalled = time.monotonic() - last_frame_at > DEVICE_STALL_S
-            if failures >= 3 or stalled or not _is_open(cap):
-                _release(cap)
-                run["cap"] = None
-                lost_since = time.monotonic()
-                self._set_state("retrying", f"{self.name} lost, retrying...")
-            elif stop.wait(0.05):
-                return
-
-    def _end_of_file(self, run: dict, cap) -> bool:
-        """At the end of a file: rewind (loop) and return True, or set the final state."""
-        if not self.loop:
-            self._set_state("ended", f"{self.name} ended")
-            return False
-        try:
-            rewound = bool(cap.set(cv2.CAP_PROP_POS_FRAMES, 0))
-        except Exception:  # noqa: BLE001
-            rewound = False
-        frame = self._read_bgr(cap) if rewound else None
-        if frame is None:                         # some containers cannot seek: reopen
-            _release(cap)
-            run["cap"] = self._open()
-            frame = self._read_bgr(run["cap"]) if run["cap"] is not None else None
-        if frame is None:
-            self._set_state("lost", f"{self.name} can no longer be read")
-            return False
-        self._publish(frame)
-        return True
+        worker = getattr(self, "_worker", None)
+        if worker is not None:
+            worker.stop.set()
 
 
-def _get(cap, prop) -> float:
-    try:
-        v = float(cap.get(prop))
-    except Exception:  # noqa: BLE001
-        return 0.0
-    return v if math.isfinite(v) else 0.0
-
-
-def _is_open(cap) -> bool:
-    try:
-        return bool(cap.isOpened())
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _release(cap) -> None:
-    try:
-        cap.release()
-    except Exception:  # noqa: BLE001
-        pass
+@atexit.register
+def _stop_all(timeout: float = 1.0) -> None:
+    """Stop every live worker before the interpreter tears down (a thread inside OpenCV
+    during finalisation aborts the process)."""
+    with _workers_lock:
+        workers = list(_workers)
+    for w in workers:
+        w.stop.set()
+    end = time.monotonic() + timeout
+    for w in workers:
+        if w.thread.ident is not None:
+            w.thread.join(max(0.0, end - time.monotonic()))

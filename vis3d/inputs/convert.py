@@ -19,8 +19,13 @@ Numpy and OpenCV only.
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
+
+if os.environ.get("OPENCV_LOG_LEVEL") == "SILENT":    # set by vis3d.inputs unless the user chose
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)   # (cv2 may be loaded early)
 
 
 def check_array(img) -> tuple[np.ndarray | None, str]:

@@ -136,7 +136,7 @@ def missing_reason(path: Path) -> str:
 
 
 def _video_frames(path: Path) -> Iterator[Item]:
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)   # no fallback readers printing to stderr
     try:
         if not cap.isOpened():
             yield Item(str(path), error=f"{path}: not a readable image or video")

@@ -1,12 +1,22 @@
 """The input side of the window: the draw pad and the camera, and which one is live.
 
 ``poll()`` is called by the window's tick: it returns a new ``Prepared`` 28x28 input
-only when the active source has produced something new since the last call.
+only when the active source has produced something new since the last call. While the camera
+sees no digit, the "no digit" result comes once and then None (the preview keeps updating),
+so the window does not rerun the model on an empty frame every tick.
+
+Opening a camera never blocks: the source opens in its own thread, and its state shows on the
+camera page (a line above the picture, and a Reopen button when it failed or was lost) and is
+emitted through ``status`` and ``camera_state`` (the state name: opening, running, failed...).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from vis3d.inputs import convert  # noqa: F401 - first: configures OpenCV before cv2 loads
+
+import cv2  # noqa: E402
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSlider, QTabWidget, QVBoxLayout,
                              QWidget)
@@ -21,9 +31,14 @@ from vis3d.ui.drawpad import DrawPad
 class InputPanel(QWidget):
     status = pyqtSignal(str)        # messages for the status bar
     source_changed = pyqtSignal(str)
+    camera_state = pyqtSignal(str)  # the camera source's state whenever it changes
+
+    PROBLEM_STATES = ("failed", "lost", "ended", "stopped")
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        cv2.setNumThreads(1)        # as predict and bench: the other core is the renderer's
+        self._no_digit = False      # the last camera result was "no digit"
         self.camera: CameraSource | None = None
         self.camera_spec: str | None = None
         self._pad_version = -1
@@ -59,6 +74,18 @@ class InputPanel(QWidget):
         # Camera page.
         cam_page = QWidget()
         cl = QVBoxLayout(cam_page)
+        problem_row = QHBoxLayout()
+        self.camera_problem = QLabel("")
+        self.camera_problem.setWordWrap(True)
+        self.camera_problem.setStyleSheet("color: #ffb347; font-weight: bold")
+        self.camera_problem.hide()
+        self.reopen = QPushButton("Reopen")
+        self.reopen.setToolTip("Open the camera or video again")
+        self.reopen.clicked.connect(self.reopen_camera)
+        self.reopen.hide()
+        problem_row.addWidget(self.camera_problem, 1)
+        problem_row.addWidget(self.reopen)
+        cl.addLayout(problem_row)
         self.camera_view = CameraView()
         cl.addWidget(self.camera_view, 1)
         self.camera_hint = QLabel("Hold a digit written in dark ink on white paper inside the box.")
@@ -82,34 +109,43 @@ class InputPanel(QWidget):
 
     def _tab_changed(self, index: int) -> None:
         self._pad_version = self._cam_seq = -1  # re-run the newly active source
-        if index == 1 and self.camera is None:
+        self._no_digit = False
+        if index == 1 and (self.camera is None or self.camera.state in self.PROBLEM_STATES):
             self.open_camera(self.camera_spec or "0")
         self.source_changed.emit(self.source)
 
     def open_camera(self, spec: str) -> bool:
-        """Start a camera (index or video file). On failure: say so, stay on the pad."""
+        """Start opening a camera (index or video file) and return at once: True if it is
+        opening (its success or failure shows on the camera page), False if ``spec`` is not a
+        camera at all."""
         self.close_camera()
-        self.camera_spec = spec
+        self.camera_spec = str(spec)
         try:
             cam = CameraSource(parse_camera_spec(spec))
-            cam.start()
         except Vis3dError as exc:
-            self.camera_view.set_status(str(exc))
+            self._show_problem(str(exc))
             self.status.emit(f"{exc} - using the draw pad")
-            self.tabs.blockSignals(True)
-            self.tabs.setCurrentIndex(0)
-            self.tabs.blockSignals(False)
-            self.source_changed.emit("pad")
             return False
+        cam.start()
         self.camera = cam
-        self._cam_seq = -1
-        self.status.emit(cam.message or f"camera {spec} started")
+        self._cam_seq, self._cam_state, self._no_digit = -1, "", False
+        self._show_problem("")
+        self.status.emit(cam.message)
         return True
+
+    def reopen_camera(self) -> bool:
+        return self.open_camera(self.camera_spec or "0")
 
     def close_camera(self) -> None:
         if self.camera is not None:
-            self.camera.stop(timeout=1.0)
+            self.camera.stop(timeout=0.1)      # a driver stuck in a call is left behind
             self.camera = None
+
+    def _show_problem(self, text: str) -> None:
+        self.camera_problem.setText(text)
+        self.camera_problem.setVisible(bool(text))
+        self.reopen.setVisible(bool(text))
+        self.camera_view.set_status(text)
 
     # --- the tick -----------------------------------------------------------------------
     def poll(self) -> Prepared | None:
@@ -129,11 +165,23 @@ class InputPanel(QWidget):
         cam = self.camera
         if cam is None:
             return None
-        if cam.state != self._cam_state:
-            self._cam_state = cam.state
-            self.camera_view.set_status("" if cam.state == "running" else cam.message)
-            if cam.state in ("retrying", "ended", "lost"):
+        state = cam.state
+        if state != self._cam_state:
+            self._cam_state = state
+            self.camera_state.emit(state)
+            if state in self.PROBLEM_STATES or state == "retrying":
+                self.camera_problem.setText(cam.message)
+                self.camera_problem.setVisible(True)
+                self.reopen.setVisible(state in self.PROBLEM_STATES)
+                self.camera_view.set_status(cam.message)
                 self.status.emit(cam.message)
+                if state in self.PROBLEM_STATES:    # the last digit is stale: say so, once
+                    self._no_digit = True
+                    self.camera_view.set_result(None, "no camera")
+                    return Prepared(None, "camera", cam.message)
+            else:
+                self._show_problem("")
+                self.camera_view.set_status("" if state == "running" else cam.message)
         seq, frame = cam.latest()
         if frame is None or seq == self._cam_seq:
             return None
@@ -142,6 +190,12 @@ class InputPanel(QWidget):
         self.camera_view.show_frame(frame)
         self.camera_view.set_overlay(prep.sheet, prep.bbox)
         self.camera_view.set_result(prep.image, "" if prep.found else (prep.reason or "no digit"))
+        if not prep.found:
+            if self._no_digit:
+                return None                         # still nothing: the window has it already
+            self._no_digit = True
+        else:
+            self._no_digit = False
         return prep
 
     def load_image(self, img: np.ndarray) -> Prepared | None:
