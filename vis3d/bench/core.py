@@ -165,6 +165,7 @@ def _worst_node(state) -> int:
 
 
 def run(model: str | None, repeat: int | None = None) -> dict:
+    import vis3d.inputs  # noqa: F401 - sets OpenCV's limits before cv2 loads
     import cv2
     import torch
 

@@ -22,6 +22,7 @@ def _rss_mb() -> float:
 
 def write_clip(path: Path, frames: int = 90) -> Path:
     """A 3-second MJPG clip of the bundled camera samples (photos of digits on paper)."""
+    import vis3d.inputs  # noqa: F401 - sets OpenCV's limits before cv2 loads
     import cv2
     import numpy as np
 
@@ -40,6 +41,7 @@ def write_clip(path: Path, frames: int = 90) -> Path:
 
 
 def soak(model: str | None, seconds: float = 60.0, clip: str | None = None) -> dict:
+    import vis3d.inputs  # noqa: F401 - sets OpenCV's limits before cv2 loads
     import cv2
     import torch
     from PyQt5.QtCore import QSettings

@@ -118,6 +118,7 @@ def quit_on_signals(app, window) -> dict:
 
 
 def main(args) -> int:
+    import vis3d.inputs  # noqa: F401 - sets OpenCV's limits before cv2 loads
     import cv2
     import torch
 

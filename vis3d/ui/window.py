@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         ev.colormap.connect(lambda _m: self._update_colorbar())
         ev.notice.connect(self._on_notice)
         self.inputs.status.connect(self.say)
+        self.inputs.camera_state.connect(self._camera_state)
         self.inputs.source_changed.connect(self._source_changed)
         self.inputs.pad.changed.connect(self._pad_changed)
         self.mouse.hover_text.connect(self.lbl_hover.setText)
@@ -278,6 +279,11 @@ class MainWindow(QMainWindow):
     def set_colormap(self, name: str) -> None:
         self.session.colormap = name
         self.settings.setValue("colormap", name)
+
+    def _camera_state(self, state: str) -> None:
+        cam = self.inputs.camera
+        if state in ("failed", "lost") and cam is not None:
+            self._notice_error(cam.message or f"camera {state}")
 
     def _source_changed(self, source: str) -> None:
         self.actions["camera" if source == "camera" else "pad"].setChecked(True)
