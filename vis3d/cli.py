@@ -122,7 +122,20 @@ def _run(args: argparse.Namespace) -> int:
         from vis3d.bench.core import main as bench_main
         return bench_main(args)
     from vis3d.ui.app import main as app_main
-    return app_main(args)
+    code = app_main(args)
+    _leave_fast(code)
+    return code
+
+
+def _leave_fast(code: int) -> None:
+    """After the window closed (settings saved, camera stopped): run the exit handlers and
+    leave without the interpreter's teardown of Qt, GL and torch, which takes about a second."""
+    import atexit
+    import os
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))
 
 
 def main(argv: list[str] | None = None) -> int:
