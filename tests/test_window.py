@@ -1,64 +1,13 @@
-"""The real window under Xvfb, driven through pytest-qt."""
+"""The real window under Xvfb, driven through pytest-qt: models, input, hover, pin, defects."""
 
 import cv2
 import numpy as np
 import pytest
-from PyQt5.QtCore import QPoint, QSettings, Qt
+from PyQt5.QtCore import QPoint, Qt
+
+from windowhelp import _node_on_screen, background, click, digit, frame, hover, send_mouse, settings, window  # noqa: F401
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "vis3d.ini"), QSettings.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    from vis3d.ui.app import make_qapp
-    from vis3d.ui.window import MainWindow
-    make_qapp()
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.wait(100)
-    yield win
-    win.close()
-
-
-def digit(mnist_test, i):
-    from vis3d.inputs.preprocess import prepare_raw
-    return prepare_raw(mnist_test.images[i])
-
-
-def send_mouse(widget, kind, pos, button=Qt.NoButton, buttons=Qt.NoButton):
-    """A mouse event delivered to the widget itself (not through the X cursor)."""
-    from PyQt5.QtCore import QEvent, QPointF
-    from PyQt5.QtGui import QMouseEvent
-    from PyQt5.QtWidgets import QApplication
-    kinds = {"move": QEvent.MouseMove, "press": QEvent.MouseButtonPress,
-             "release": QEvent.MouseButtonRelease, "double": QEvent.MouseButtonDblClick}
-    QApplication.sendEvent(widget, QMouseEvent(kinds[kind], QPointF(pos), button, buttons,
-                                               Qt.NoModifier))
-
-
-def hover(win, pos):
-    send_mouse(win.canvas.native, "move", pos)
-
-
-def click(win, pos):
-    send_mouse(win.canvas.native, "press", pos, Qt.LeftButton, Qt.LeftButton)
-    send_mouse(win.canvas.native, "release", pos, Qt.LeftButton, Qt.NoButton)
-
-
-def frame(win):
-    return win.canvas.render(alpha=False)[..., :3].astype(np.int32)
-
-
-def background(win):
-    return np.array([int(win.canvas.bgcolor.rgb[k] * 255 + 0.5) for k in range(3)])
 
 
 def test_opens_with_default_model_and_shows_nodes_where_the_layout_puts_them(window):
@@ -91,16 +40,6 @@ def test_two_inputs_give_different_node_colours(window, mnist_test):
     changed = np.abs(a - b).sum(-1) > 20
     assert changed.mean() > 0.01
     assert window.prediction.digit == mnist_test.labels[1]
-
-
-def _node_on_screen(window, slab_name, k=0):
-    """A node of the slab that is the front-most thing at its own projected pixel."""
-    s = window.session.layout.slab(slab_name)
-    for node in range(s.offset + k, s.offset + s.count):
-        x, y = np.round(window.view.project([node])[0, :2])
-        if window.view.pick(x, y) == node:
-            return node, QPoint(int(x), int(y))
-    raise AssertionError(f"no visible node in {slab_name}")
 
 
 def test_hover_shows_edges_then_they_vanish(window, qtbot, mnist_test):
@@ -262,124 +201,6 @@ def test_settings_are_remembered(qtbot, settings):
     qtbot.addWidget(again)
     assert again.session.normalise == "global" and again.session.name == "lenet5"
     again.close()
-
-
-def test_double_click_flies_to_a_layer_from_outside_and_r_resets(window, qtbot):
-    from vis3d.gl import camera as camlib
-    from vis3d.gl.view import DEFAULT_AZIMUTH
-    cam = window.view.view.camera
-    start = np.array(cam.center)
-    lo, hi = window.session.layout.bounds()
-    for name in ("fc1", "output", "conv1"):
-        node, pos = _node_on_screen(window, name)
-        send_mouse(window.canvas.native, "double", pos, Qt.LeftButton, Qt.LeftButton)
-        send_mouse(window.canvas.native, "release", pos, Qt.LeftButton, Qt.NoButton)
-        slab = window.session.layout.slab(name)
-        qtbot.waitUntil(lambda: not window.view._fly_timer.running, timeout=3000)
-        eye = camlib.eye(window.view.nodes)
-        assert np.any(eye < lo) or np.any(eye > hi), f"{name}: the camera is inside the net"
-        # The layer fills a good part of the view and is wholly in it.
-        p = window.view.project(np.arange(slab.offset, slab.offset + slab.count))
-        w, h = window.canvas.size
-        assert p[:, 0].min() >= 0 and p[:, 0].max() <= w and p[:, 1].min() >= 0 and p[:, 1].max() <= h
-        span = p.max(0) - p.min(0)
-        assert max(span[0] / w, span[1] / h) > 0.3, name
-    window.activateWindow()
-    window.canvas.native.setFocus()
-    qtbot.keyClick(window.canvas.native, Qt.Key_R)
-    qtbot.waitUntil(lambda: np.allclose(cam.center, start, atol=1.0), timeout=2000)
-    assert cam.azimuth == pytest.approx(DEFAULT_AZIMUTH)
-
-
-def test_first_view_fills_the_scene_and_orbit_keeps_it_framed(window, qtbot):
-    w, h = window.canvas.size
-    p = window.view.project(window.view._frame_nodes)
-    span = p.max(0) - p.min(0)
-    assert max(span[0] / w, span[1] / h) > 0.8 and min(span[0] / w, span[1] / h) > 0.5
-    cam = window.view.view.camera
-    az = cam.azimuth
-    window.actions["orbit"].trigger()
-    for _ in range(6):
-        qtbot.wait(250)
-        p = window.view.project(window.view._frame_nodes)
-        assert p[:, 0].min() > -0.02 * w and p[:, 0].max() < 1.02 * w
-        assert p[:, 1].min() > -0.02 * h and p[:, 1].max() < 1.02 * h
-    assert abs(cam.azimuth - az) > 1.0
-    window.actions["orbit"].trigger()
-    assert not window.view.auto_orbit
-
-
-def test_orbit_drag_turns_a_sane_amount(window, qtbot):
-    cam = window.view.view.camera
-    az = cam.azimuth
-    native = window.canvas.native
-    send_mouse(native, "press", QPoint(300, 300), Qt.LeftButton, Qt.LeftButton)
-    for k in range(1, 11):
-        send_mouse(native, "move", QPoint(300 + 20 * k, 300), Qt.NoButton, Qt.LeftButton)
-        qtbot.wait(10)
-    send_mouse(native, "release", QPoint(500, 300), Qt.LeftButton, Qt.NoButton)
-    turned = abs(cam.azimuth - az)
-    assert 40 <= turned <= 80   # 200 px: about 60 degrees (VisPy's default turns 100)
-
-
-def test_small_nodes_are_picked_within_eight_pixels(window):
-    L = window.session.layout
-    conv1 = L.slab("conv1")
-    node, pos = _node_on_screen(window, "conv1", k=200)
-    r = float(window.view.picker.radius_px(window.view.nodes, [node], window.canvas.size)[0])
-    assert r < 6   # a small target on screen
-    x, y = window.view.project([node])[0, :2]
-    got = window.view.pick(x + 6.5, y)
-    assert got >= 0 and int(L.slab_of[got]) in (conv1.index, conv1.index + 1, conv1.index - 1)
-
-
-def test_labels_never_overlap(window, qtbot):
-    from vis3d.gl.labels import declutter
-    view = window.view
-    for az, el in ((-65, 22), (-90, 0), (0, 10), (30, 60), (-150, -20)):
-        view.set_view(az, el)
-        declutter([view.digits, view.labels], view.nodes, window.canvas.size)
-        boxes = [g.boxes(view.nodes, window.canvas.size)[list(g.shown)] for g in (view.digits, view.labels)]
-        b = np.concatenate([x for x in boxes if len(x)])
-        for i in range(len(b)):
-            for j in range(i + 1, len(b)):
-                overlap = b[i, 0] < b[j, 2] and b[j, 0] < b[i, 2] and b[i, 1] < b[j, 3] and b[j, 1] < b[i, 3]
-                assert not overlap, (az, el, i, j)
-
-
-def test_controls_hint_shows_and_is_dismissed(window, settings):
-    assert window.view.hint.visible
-    window.activateWindow()
-    window.canvas.native.setFocus()
-    send_mouse(window.canvas.native, "press", QPoint(5, 5), Qt.LeftButton, Qt.LeftButton)
-    send_mouse(window.canvas.native, "release", QPoint(5, 5), Qt.LeftButton, Qt.NoButton)
-    assert not window.view.hint.visible
-    assert settings.value("hint_dismissed") == "1"
-
-
-def test_shift_drag_pans_the_view(window, qtbot):
-    cam = window.view.view.camera
-    start = np.array(cam.center)
-    before = window.view.project([0])[0, :2]
-    native = window.canvas.native
-    p0, p1 = QPoint(300, 300), QPoint(500, 300)
-    from PyQt5.QtCore import QEvent, QPointF
-    from PyQt5.QtGui import QMouseEvent
-    from PyQt5.QtWidgets import QApplication
-
-    def send(kind, pos, button, buttons):
-        QApplication.sendEvent(native, QMouseEvent(kind, QPointF(pos), button, buttons,
-                                                   Qt.ShiftModifier))
-
-    send(QEvent.MouseButtonPress, p0, Qt.LeftButton, Qt.LeftButton)
-    for k in range(1, 11):   # a real drag: the moves carry the held button
-        send(QEvent.MouseMove, QPoint(300 + 20 * k, 300), Qt.NoButton, Qt.LeftButton)
-        qtbot.wait(10)
-    send(QEvent.MouseButtonRelease, p1, Qt.LeftButton, Qt.NoButton)
-    # The scene follows the pointer: a node's image moves by about the drag.
-    assert np.linalg.norm(np.array(cam.center) - start) > 1.0
-    moved = window.view.project([0])[0, :2] - before
-    assert 120 < moved[0] < 300 and abs(moved[1]) < 60
 
 
 def test_input_photo_is_read_as_a_photo_and_kept_after_the_first_tick(window, qtbot, tmp_path):
