@@ -136,8 +136,9 @@ class Probe:
                        module=spec.module)
             for src in dict.fromkeys(inputs):
                 g.add_edge(src, op.name)
-        if not self.specs:
-            raise Vis3dError("the model has no layer vis3d can show")
+        if all(spec.kind == "unknown" for spec in self.specs.values()):
+            raise Vis3dError("the model has no layer vis3d can show (no convolution, linear, "
+                             "pooling, normalisation, activation, add or cat)")
         self._keep = keep
         self.trace.set_keep_operands(keep)
         self.graph = g

@@ -158,8 +158,9 @@ class FxTrace:
             srcs = tuple(dep[a.name] for a in n.all_input_nodes if a.name in dep)
             if not srcs:
                 continue                  # a constant: parameters, shapes, created tensors
-            if not isinstance(out, (torch.Tensor, tuple, list)):
-                # A shape or a number computed from the input: not data.
+            if not isinstance(out, (torch.Tensor, tuple, list)) or \
+                    (isinstance(out, torch.Tensor) and out.dim() == 0):
+                # A shape, a number or a scalar computed from the input: not data.
                 continue
             if n.op == "call_module":
                 what, base = modules[n.target], n.target
@@ -235,7 +236,8 @@ class HookTrace:
         try:
             srcs = tuple(self._ids[id(t)] for t in _tensors(args) + _tensors(kwargs)
                          if id(t) in self._ids)
-            if not srcs or not isinstance(out, (torch.Tensor, tuple, list)):
+            if not srcs or not isinstance(out, (torch.Tensor, tuple, list)) or \
+                    (isinstance(out, torch.Tensor) and out.dim() == 0):
                 return
             k = self._count
             self._count += 1
