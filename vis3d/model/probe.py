@@ -140,6 +140,7 @@ class Probe:
             raise Vis3dError("the model has no layer vis3d can show (no convolution, linear, "
                              "pooling, normalisation, activation, add or cat)")
         self._keep = keep
+        self._shapes = {name: spec.out_shape for name, spec in self.specs.items()}
         self.trace.set_keep_operands(keep)
         self.graph = g
         last = self.specs[next(reversed(self.specs))]
@@ -211,8 +212,8 @@ class Probe:
                 probs = torch.exp(out)
             else:
                 probs = torch.softmax(out, dim=1)
-        layers = [LayerOutput(name, kind, S.display_shape(t.shape[1:]),
-                              t.numpy()[0].reshape(S.display_shape(t.shape[1:])))
+        shapes = self._shapes
+        layers = [LayerOutput(name, kind, shapes[name], t.numpy().reshape(shapes[name]))
                   for name, kind, t in captured]
         probs = probs.numpy()[0].astype(np.float32, copy=False)
         first = next(iter(self.specs))
