@@ -74,10 +74,13 @@ def test_locate_and_slab_lookup(state):
         L.slab("nope")
 
 
-def test_unknown_layer_is_named():
-    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(2 * 26 * 26, 10))
-    with pytest.raises(Vis3dError, match=r"layer '1' \(BatchNorm2d\)"):
-        layout.compute(Probe(model.eval()).graph)
+def test_batch_norm_and_unknown_ops_are_slabs():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Upsample(scale_factor=0.5),
+                          nn.Flatten(), nn.Linear(2 * 13 * 13, 10))
+    L = layout.compute(Probe(model.eval()).graph)
+    assert [(s.name, s.kind, s.shape) for s in L.slabs] == [
+        ("input", "input", (1, 28, 28)), ("0", "conv", (2, 26, 26)), ("1", "bn", (2, 26, 26)),
+        ("2", "unknown", (2, 13, 13)), ("4", "output", (10,))]
 
 
 def test_layer_normalisation_vs_global(state, sample_digit):

@@ -59,7 +59,7 @@ def test_images_json(capsys, pads):
     code, lines, _ = run(capsys, "--json", pads[4], pads[None])
     assert code == 0
     recs = [json.loads(line) for line in lines]
-    assert [set(r) for r in recs] == [{"path", "frame", "digit", "probs"}] * 2
+    assert [set(r) for r in recs] == [{"path", "frame", "digit", "label", "probs"}] * 2
     assert recs[0]["path"] == str(pads[4]) and recs[0]["frame"] is None
     assert recs[0]["digit"] == 4
     probs = np.array(recs[0]["probs"])

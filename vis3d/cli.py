@@ -18,16 +18,26 @@ EPILOG = "Run 'vis3d COMMAND --help' for a command's options. Without a command,
 def _add_model(p: argparse.ArgumentParser, top: bool = False) -> None:
     # Only the top level has a default: a subcommand's own --model, when not given, must
     # not overwrite ``vis3d --model X COMMAND`` (argparse copies sub-parser defaults over).
-    p.add_argument("--model", default=None if top else argparse.SUPPRESS, metavar="NAME|PATH",
-                   help="bundled model name (mnist_cnn, lenet5) or a .safetensors/.pt file "
-                        "(default: mnist_cnn" + ("" if top else ", or the --model given "
-                                                 "before the command") + ")")
+    keep = None if top else argparse.SUPPRESS
+    p.add_argument("--model", default=keep, metavar="NAME|PATH|FILE.py:NAME",
+                   help="bundled model name (mnist_cnn, lenet5), a .safetensors/.pt file, or "
+                        "your own model as FILE.py:NAME: a torch.nn.Module class built without "
+                        "arguments, or a function returning one. That .py file is your code and "
+                        "RUNS when loaded, like 'python FILE.py' (default: mnist_cnn" +
+                        ("" if top else ", or the --model given before the command") + ")")
+    p.add_argument("--weights", default=keep, metavar="W.safetensors|W.pt",
+                   help="weights for a FILE.py:NAME model (a .pt is read as a plain state dict, "
+                        "never as arbitrary pickle); a JSON model card beside them may give "
+                        "input shape, mean/std and labels")
+    p.add_argument("--input-shape", default=keep, metavar="C,H,W",
+                   help="the model's input shape, where it cannot be told from its first layer")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vis3d", epilog=EPILOG,
-        description="A live 3D node-link view of a CNN trained on MNIST.")
+        description="A live 3D node-link view of a CNN: the bundled MNIST nets, or your "
+                    "own PyTorch model (--model FILE.py:NAME).")
     parser.add_argument("--version", action="version", version=f"vis3d {__version__}")
     _add_model(parser, top=True)
     parser.add_argument("--camera", metavar="INDEX|FILE", default=None,
@@ -83,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "0 = input; flat node index within the layer)")
     p.add_argument("--normalise", choices=("layer", "global"), default="layer")
 
+    p = sub.add_parser("layers", help="print the model's layer table",
+                       description="The layers vis3d finds in the model (like torchsummary): "
+                                   "name, kind, output shape, node count, the layers feeding it.")
+    _add_model(p)
+    p.add_argument("--json", action="store_true", help='one JSON object: {"input": [C,H,W], '
+                   '"nodes": N, "layers": [{"name", "kind", "shape", "nodes", "inputs"}]}')
+
     p = sub.add_parser("bench", help="measure speed; prints a table or JSON",
                        description="Offscreen benchmarks at 1280x800 (medians), printed as "
                                    "an aligned table of name and value, or as JSON.")
@@ -118,6 +135,9 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "snapshot":
         from vis3d.commands.snapshot import main as snapshot_main
         return snapshot_main(args)
+    if cmd == "layers":
+        from vis3d.commands.layers import main as layers_main
+        return layers_main(args)
     if cmd == "bench":
         from vis3d.bench.core import main as bench_main
         return bench_main(args)

@@ -40,14 +40,22 @@ def _interleaved_ms(fns: dict, repeat: int, rounds: int = 6) -> dict:
     return {k: float(np.median(v) * 1e3) for k, v in times.items()}
 
 
+def model_image(state, pad_image):
+    """The pad picture as the window feeds it to this model (MNIST preprocessing for
+    28x28 digit models, else resized to the model's input)."""
+    from vis3d.inputs.preprocess import prepare_pad
+    if state.digit_input:
+        return prepare_pad(pad_image).image
+    from vis3d.inputs.fit import fit_image
+    return fit_image(pad_image, state.probe.input_shape)
+
+
 def forward_fns(state, pad_images) -> dict:
     """forward (bare model call), probe (forward keeping every layer) on the two inputs."""
     import torch
 
-    from vis3d.inputs.preprocess import prepare_pad
-
-    images = [prepare_pad(p).image for p in pad_images]
-    xs = [torch.from_numpy(im).view(1, 1, 28, 28) for im in images]
+    images = [model_image(state, p) for p in pad_images]
+    xs = [state.probe._prepare(im) for im in images]
     model = state.loaded.model
     k = [0]
 
@@ -83,8 +91,7 @@ def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
 
         def tick():  # input image -> preprocess -> probe -> normalise -> upload (no draw)
             flip[0] ^= 1
-            prep = prepare_pad(pad_images[flip[0]])
-            state.set_input(prep.image)  # the view uploads the new values on the result event
+            state.set_input(model_image(state, pad_images[flip[0]]))  # the view uploads the new values on the result event
             canvas.context.flush_commands()
 
         # Forward, probe and tick measured together, in the same process state.
@@ -134,7 +141,7 @@ def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
 
         def hover_tick():  # a new input while the widest FC node is pinned
             flip[0] ^= 1
-            state.set_input(prepare_pad(pad_images[flip[0]]).image)
+            state.set_input(model_image(state, pad_images[flip[0]]))
             canvas.context.flush_commands()
 
         out["hover_tick_ms"] = _median_ms(hover_tick, max(20, repeat // 5))
@@ -164,7 +171,8 @@ def _worst_node(state) -> int:
     return best
 
 
-def run(model: str | None, repeat: int | None = None) -> dict:
+def run(model: str | None, repeat: int | None = None, weights_path=None,
+        input_shape=None) -> dict:
     import vis3d.inputs  # noqa: F401 - sets OpenCV's limits before cv2 loads
     import cv2
     import torch
@@ -179,7 +187,10 @@ def run(model: str | None, repeat: int | None = None) -> dict:
     cv2.setNumThreads(1)
     repeat = repeat or 300
     frames = 10 if repeat >= 100 else 3
-    state = Session(weights.load(model))
+    from vis3d.commands.common import load_model
+    from types import SimpleNamespace
+    state = Session(load_model(SimpleNamespace(model=model, weights=weights_path,
+                                               input_shape=input_shape)))
     pads = bench_inputs.sample_inputs()[0][:2]
     pads = pads if len(pads) == 2 else [pads[0], pads[0][:, ::-1].copy()]
     result = {"model": state.name, "nodes": state.layout.count}
@@ -260,7 +271,8 @@ def main(args) -> int:
                 "size": f"{SIZE[0]}x{SIZE[1]}"}, as_json)
         return 0
     t0 = time.perf_counter()
-    res = run(args.model, args.repeat)
+    res = run(args.model, args.repeat, getattr(args, "weights", None),
+              getattr(args, "input_shape", None))
     res["bench_seconds"] = round(time.perf_counter() - t0, 1)
     _print(res, as_json)
     return 0

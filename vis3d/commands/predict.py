@@ -4,7 +4,10 @@ The same code as the window: :func:`vis3d.inputs.preprocess.prepare` then
 ``Probe(model).run(prepared.image)``. One result per image or frame on stdout:
 
   text    ``PATH: DIGIT (P%)``, ``PATH [frame N]: ...``, or ``PATH: no digit (REASON)``
-  --json  ``{"path": str, "frame": int | null, "digit": int | null, "probs": [10 floats] | null}``
+  --json  ``{"path": str, "frame": int | null, "digit": int | null, "label": str | null,
+          "probs": [K floats] | null}`` (``digit``: the class index; ``label``: its name from
+          the model card, else the index). Models that do not take 28x28 digits get every
+          picture resized to their input (vis3d.inputs.fit), colour in RGB order.
           ``digit`` and ``probs`` are both null when no digit was found (a blank pad, empty
           paper, a dark frame): there is no distribution to report, and no guess is made.
 
@@ -23,21 +26,33 @@ from vis3d.errors import Vis3dError
 class Classifier:
     """Preprocess + probe, as the window runs them each tick."""
 
-    def __init__(self, model: str | None = None):
+    def __init__(self, model=None):
+        """``model``: a model spec (str, None: the default) or a ``LoadedModel``."""
         import torch
 
         from vis3d.model import probe, weights
 
         torch.set_num_threads(1)
-        self.loaded = weights.load(model)
-        self.probe = probe.Probe(self.loaded.model)
+        self.loaded = model if hasattr(model, "model") else weights.load(model)
+        card = self.loaded.card or {}
+        given = card.get("input") if isinstance(card.get("input"), dict) else {}
+        self.probe = probe.Probe(self.loaded.model, input_shape=given.get("shape"),
+                                 mean=given.get("mean"), std=given.get("std"))
+        k = self.probe.classes
+        labels = card.get("labels")
+        self.digits = tuple(self.probe.image_shape) == (28, 28)
+        self.labels = [str(v) for v in labels] if isinstance(labels, list) and len(labels) == k \
+            else [str(i) for i in range(k)]
 
     def classify(self, image, source: str = "auto"):
-        """-> (Prepared, Activations or None)."""
-        from vis3d.inputs import preprocess
+        """-> (Prepared-like with .found/.reason/.image, Activations or None)."""
+        from types import SimpleNamespace
 
-        prepared = preprocess.prepare(image, source)
-        acts = self.probe.run(prepared.image) if prepared.found else None
+        from vis3d.commands.common import model_input
+
+        x, reason = model_input(self.probe, image, source)
+        prepared = SimpleNamespace(found=x is not None, reason=reason, image=x)
+        acts = self.probe.run(x) if x is not None else None
         return prepared, acts
 
 
@@ -61,7 +76,9 @@ def _main(args) -> int:
     cv2.setNumThreads(1)
     source = getattr(args, "source", "auto") or "auto"
     as_json = bool(getattr(args, "json", False))
-    clf = Classifier(getattr(args, "model", None))
+    from vis3d.commands.common import load_model
+
+    clf = Classifier(load_model(args))
     failed = 0
     out = sys.stdout
     for item in iter_inputs(args.paths):
@@ -69,7 +86,7 @@ def _main(args) -> int:
             failed += 1
             print(f"vis3d: {item.error}", file=sys.stderr, flush=True)
             continue
-        if source == "raw" and item.image.shape[:2] != (28, 28):
+        if source == "raw" and item.image.shape[:2] != (28, 28) and clf.digits:
             failed += 1
             h, w = item.image.shape[:2]
             print(f"vis3d: {_label(item.path, item.frame)}: --source raw needs a 28x28 image, "
@@ -84,13 +101,15 @@ def _main(args) -> int:
         if as_json:
             record = {"path": item.path, "frame": item.frame,
                       "digit": None if acts is None else acts.prediction,
-                      "probs": None if acts is None else [round(float(p), 6) for p in acts.probs]}
+                      "label": None if acts is None else clf.labels[acts.prediction],
+                      "probs": None if acts is None else [float(p) for p in acts.probs]}
             out.write(json.dumps(record) + "\n")
         elif acts is None:
             out.write(f"{_label(item.path, item.frame)}: no digit ({prepared.reason})\n")
         else:
             p = float(acts.probs[acts.prediction])
-            out.write(f"{_label(item.path, item.frame)}: {acts.prediction} ({100 * p:.1f}%)\n")
+            out.write(f"{_label(item.path, item.frame)}: {clf.labels[acts.prediction]} "
+                      f"({100 * p:.1f}%)\n")
         out.flush()
     if failed:
         print(f"vis3d: {failed} input(s) could not be read", file=sys.stderr)

@@ -58,37 +58,49 @@ def render(session, size=(1280, 800), azimuth=None, elevation=None, hover=None) 
         canvas.close()
 
 
-def main(args) -> int:
-    import torch
-
-    from vis3d.model import weights
-    from vis3d.inputs.files import read_image
-    from vis3d.inputs.preprocess import prepare
+def write_snapshot(loaded, out, image=None, size=(1280, 800), azimuth=None, elevation=None,
+                   hover=None, normalise: str = "layer") -> tuple:
+    """Render ``loaded`` (a LoadedModel) on ``image`` (a picture; None: a sample digit) to the
+    PNG ``out``; ``hover``: 'LAYER:INDEX' or a global node index. -> (session, pixels)."""
+    from vis3d.commands.common import model_input
     from vis3d.scene.session import Session
 
-    torch.set_num_threads(1)
-    size = parse_size(args.size)
-    if args.elevation is not None and not -90 <= args.elevation <= 90:
-        raise Vis3dError(f"--elevation must be between -90 and 90 degrees, not {args.elevation:g}")
-    if args.azimuth is not None and not -360 <= args.azimuth <= 360:
-        raise Vis3dError(f"--azimuth must be between -360 and 360 degrees, not {args.azimuth:g}")
-    out = Path(args.out)
+    size = parse_size(size) if isinstance(size, str) else tuple(int(v) for v in size)
+    if elevation is not None and not -90 <= elevation <= 90:
+        raise Vis3dError(f"--elevation must be between -90 and 90 degrees, not {elevation:g}")
+    if azimuth is not None and not -360 <= azimuth <= 360:
+        raise Vis3dError(f"--azimuth must be between -360 and 360 degrees, not {azimuth:g}")
+    out = Path(out)
     if out.suffix.lower() != ".png":
         raise Vis3dError(f"{out}: --out must be a .png file")
     if not out.parent.exists():
         raise Vis3dError(f"{out.parent}: directory does not exist")
-    state = Session(weights.load(args.model), args.normalise)
-    img = read_image(args.input) if args.input else default_input()
-    prep = prepare(img, "auto")
-    state.set_input(prep.image if prep.found else None, reason=prep.reason or "")
-    hover = parse_hover(args.hover, state.layout) if args.hover else None
-    pixels = render(state, size, args.azimuth, args.elevation, hover)
+    state = Session(loaded, normalise)
+    x, reason = model_input(state.probe, default_input() if image is None else image, "auto")
+    state.set_input(x, reason=reason)
+    if isinstance(hover, str):
+        hover = parse_hover(hover, state.layout)
+    pixels = render(state, size, azimuth, elevation, hover)
     from vispy.io import write_png
     try:
         write_png(str(out), pixels)
     except OSError as exc:
         raise Vis3dError(f"{out}: cannot write ({exc.strerror or exc})") from None
-    guess = "no digit" if not prep.found else f"predicted {state.acts.prediction}"
-    print(f"wrote {out} ({pixels.shape[1]}x{pixels.shape[0]}, {state.layout.count:,} nodes, {guess})",
-          file=sys.stderr)
+    return state, pixels
+
+
+def main(args) -> int:
+    import torch
+
+    from vis3d.commands.common import load_model
+    from vis3d.inputs.files import read_image
+
+    torch.set_num_threads(1)
+    size = parse_size(args.size)
+    img = read_image(args.input) if args.input else None
+    state, pixels = write_snapshot(load_model(args), args.out, img, size, args.azimuth,
+                                   args.elevation, args.hover, args.normalise)
+    guess = "no digit" if not state.has_digit else f"predicted {state.labels[state.acts.prediction]}"
+    print(f"wrote {args.out} ({pixels.shape[1]}x{pixels.shape[0]}, {state.layout.count:,} nodes, "
+          f"{guess})", file=sys.stderr)
     return 0

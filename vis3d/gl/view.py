@@ -13,6 +13,7 @@ from vispy import scene
 from vispy.app import Timer
 
 from vis3d.gl import camera as camlib
+from vis3d.gl.arcs import Arcs
 from vis3d.gl.colormaps import lut
 from vis3d.gl.edges import Edges
 from vis3d.gl.labels import Labels, declutter
@@ -38,6 +39,8 @@ class NetworkView:
         self.nodes = None
         self.edges = Edges(parent=self.view.scene)
         self.edges.order = 1
+        self.arcs = Arcs(self.view.scene)   # skip connections and branches, whole model
+        self.arcs.visual.order = 0
         self.labels = Labels(self.view.scene, 9, "#c9d3e6", "bottom")
         self.digits = Labels(self.view.scene, 11, "#e8eefc", "top")
         self.hint = scene.visuals.Text(HINT, parent=canvas.scene, color="#8f9ab0", font_size=8,
@@ -72,6 +75,7 @@ class NetworkView:
         step = [np.arange(s.offset, s.offset + s.count, max(1, s.count // 200)) for s in L.slabs]
         self._frame_nodes = np.unique(np.concatenate(step))
         self.edges.clear()
+        self.arcs.set_layout(L)
         self._place_labels()
         self.reset_camera()
 
@@ -118,7 +122,8 @@ class NetworkView:
         if out.kind == "output" and out.index not in hidden:
             p = L.positions[out.offset:out.offset + out.count].copy()
             p[:, 2] -= 0.55 * out.pitch
-            self.digits.set([str(i) for i in range(out.count)], p, np.full(out.count, 3.0))
+            names = getattr(self.session, "labels", None) or [str(i) for i in range(out.count)]
+            self.digits.set([str(v) for v in names[:out.count]], p, np.full(out.count, 3.0))
         else:
             self.digits.set([], np.zeros((0, 3)))
         self._label_key = None

@@ -1,100 +1,28 @@
 """The activation probe: one no-grad forward that keeps every layer's output.
 
-Works on any ``nn.Module``: an ``nn.Sequential`` is stepped through layer by layer
-(no hook overhead); any other module is traced once with forward hooks on its leaf
-modules. The layer sequence is also exposed as a networkx DiGraph, and every shown
-layer as a torch-free ``LayerSpec`` (``probe.specs[name]``) for the scene core.
+Works on any ``nn.Module`` computing a classification from one image-like input: the model
+is traced once (vis3d.model.trace: torch.fx, or hooks for what fx cannot trace) into the
+tensors it computes; a flat ``nn.Sequential`` is then stepped through module by module (no
+tracing overhead per run). The layers form a networkx DiGraph (``probe.graph``), and each
+is described torch-free as a ``LayerSpec`` (``probe.specs[name]``) for the scene core.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 import torch
 from torch import nn
 
+from vis3d.errors import Vis3dError
+from vis3d.model import specs as S
+from vis3d.model.specs import LayerSpec  # noqa: F401 - re-exported
+from vis3d.model.trace import BUNDLE, trace
+
 _IDENTITY_IN_EVAL = (nn.Dropout, nn.Dropout2d, nn.Identity)
-
-# Modules that only reshape, normalise or are identities at inference: not shown as layers.
-PASSTHROUGH = (nn.Flatten, nn.Dropout, nn.Dropout2d, nn.Identity)
-KINDS = (
-    (nn.Conv2d, "conv"),
-    (nn.ReLU, "relu"), (nn.LeakyReLU, "relu"), (nn.Tanh, "relu"), (nn.Sigmoid, "relu"),
-    (nn.MaxPool2d, "pool"), (nn.AvgPool2d, "pool"),
-    (nn.Linear, "linear"),
-    (nn.Softmax, "softmax"), (nn.LogSoftmax, "softmax"),
-)
-
-
-def kind_of(module: nn.Module) -> str | None:
-    """'conv', 'relu', 'pool', 'linear', 'softmax'; None for pass-through; else 'other:<Type>'."""
-    if isinstance(module, PASSTHROUGH) or getattr(module, "passthrough", False):
-        return None
-    if type(module).__name__ == "Standardize":
-        return None
-    for cls, kind in KINDS:
-        if isinstance(module, cls):
-            return kind
-    return f"other:{type(module).__name__}"
-
-
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, int) else tuple(int(x) for x in v)
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One shown layer described with plain Python and numpy: what the scene core
-    (layout, edges, tiles) reads instead of torch modules."""
-
-    name: str
-    kind: str                       # 'conv' | 'relu' | 'pool' | 'linear' | 'softmax' | 'other:...'
-    module: str                     # the module's type name, for display
-    in_shape: tuple                 # what the layer receives, without the batch axis
-    out_shape: tuple                # what it gives
-    kernel: tuple | None = None     # conv and pool: (kh, kw)
-    stride: tuple | None = None
-    padding: tuple | None = None    # (top, left): zeros added before row/col 0
-    dilation: tuple | None = None
-    groups: int = 1                 # conv: input and output channels split in this many groups
-    pool_mode: str | None = None    # 'max' | 'avg'
-    count_include_pad: bool = True  # avg pool: padded zeros count in the divisor
-    weight: np.ndarray | None = None  # float32: conv (out, in/groups, kh, kw), linear (out, in)
-    bias: np.ndarray | None = None    # float32 (out,)
-
-
-def _numpy(t) -> np.ndarray | None:
-    return None if t is None else t.detach().float().cpu().numpy().copy()
-
-
-def describe(name: str, module: nn.Module, in_shape: tuple, out_shape: tuple) -> LayerSpec:
-    """The ``LayerSpec`` of one module given the shapes it was seen to take and give."""
-    kind = kind_of(module) or "passthrough"
-    base = dict(name=name, kind=kind, module=type(module).__name__, in_shape=tuple(in_shape),
-                out_shape=tuple(out_shape))
-    if isinstance(module, nn.Conv2d):
-        kernel, dilation = _pair(module.kernel_size), _pair(module.dilation)
-        if module.padding == "same":  # torch puts the odd pixel after: before = total // 2
-            padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-        elif module.padding == "valid":
-            padding = (0, 0)
-        else:
-            padding = _pair(module.padding)
-        return LayerSpec(**base, kernel=kernel, stride=_pair(module.stride), padding=padding,
-                         dilation=dilation, groups=int(module.groups),
-                         weight=_numpy(module.weight), bias=_numpy(module.bias))
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        kernel = _pair(module.kernel_size)
-        is_max = isinstance(module, nn.MaxPool2d)
-        return LayerSpec(**base, kernel=kernel, stride=_pair(module.stride or kernel),
-                         padding=_pair(module.padding),
-                         dilation=_pair(module.dilation) if is_max else (1, 1),
-                         pool_mode="max" if is_max else "avg",
-                         count_include_pad=bool(getattr(module, "count_include_pad", True)))
-    return LayerSpec(**base, weight=_numpy(getattr(module, "weight", None)),
-                     bias=_numpy(getattr(module, "bias", None)))
 
 
 @dataclass
@@ -107,11 +35,13 @@ class LayerOutput:
 
 @dataclass
 class Activations:
-    input: np.ndarray           # (28, 28) float32, 0..1
+    input: np.ndarray           # the image as given: (H, W) or (C, H, W), float32 0..1
     layers: list[LayerOutput]   # in data-flow order
-    probs: np.ndarray           # (10,) float32
+    probs: np.ndarray           # (K,) float32
     prediction: int
     fed_input: np.ndarray | None = None  # what the first layer received (after normalisation)
+    fed: dict = field(default_factory=dict)  # layer -> [operand arrays] where they differ
+                                             # from the layers shown before it (scaled input)
 
     def __getitem__(self, name: str) -> LayerOutput:
         for layer in self.layers:
@@ -120,107 +50,178 @@ class Activations:
         raise KeyError(name)
 
 
-class Probe:
-    """Run a CNN on one 28x28 image and capture every layer's output."""
+def _first_layer(model: nn.Module):
+    for _name, m in model.named_modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            return m
+    return None
 
-    def __init__(self, model: nn.Module):
+
+def infer_input_shape(model: nn.Module) -> tuple:
+    """Channels from the first conv (or the size from a first linear layer), the size by
+    trying common ones; ``Vis3dError`` asking for the shape where it cannot be told."""
+    first = _first_layer(model)
+    if isinstance(first, nn.Conv2d):
+        c = int(first.in_channels)
+        sizes = (28, 32, 64) if c == 1 else (32, 64, 28)
+        candidates = [(c, s, s) for s in sizes + (96, 128, 224, 16)]
+    elif isinstance(first, nn.Conv1d):
+        candidates = [(int(first.in_channels), n) for n in (784, 28, 32, 64, 128, 256, 1000)]
+    elif isinstance(first, nn.Linear):
+        n = int(first.in_features)
+        candidates = [(c, s, s) for c in (1, 3) for s in [math.isqrt(n // c)]
+                      if n % c == 0 and s * s * c == n]
+    else:
+        candidates = []
+    for shape in candidates:
+        try:
+            with torch.inference_mode():
+                model(torch.zeros(1, *shape))
+            return shape
+        except Exception:  # noqa: BLE001 - the wrong size for this model: try the next
+            continue
+    raise Vis3dError("cannot tell the model's input shape from its first layer: give it "
+                     "(--input-shape C,H,W, or an 'input' field in the model card)")
+
+
+class Probe:
+    """Run a model on one image and capture every layer's output."""
+
+    def __init__(self, model: nn.Module, input_shape=None, mean=None, std=None):
         self.model = model.eval()
         self._modules = dict(model.named_modules())
-        self._sequential = isinstance(model, nn.Sequential) and all(
-            len(list(m.children())) == 0 for m in model)
-        # The forward plan, computed once: (name, module, kind or None for pass-through).
-        self._steps = [(name, m, kind_of(m)) for name, m in model.named_children()]
-        self._first_shown = next((i for i, st in enumerate(self._steps) if st[2] is not None), 0)
-        self._order: list[tuple[str, str]] = []   # (name, kind) of shown layers
-        self._captured: list[torch.Tensor] = []
-        self._hooks = []
-        self._fed: torch.Tensor | None = None
-        if not self._sequential:
-            for name, module in model.named_modules():
-                if len(list(module.children())) == 0 and kind_of(module) is not None:
-                    if not self._hooks:
-                        self._hooks.append(module.register_forward_pre_hook(self._pre_hook))
-                    self._hooks.append(module.register_forward_hook(self._make_hook(name)))
-        self.specs: dict[str, LayerSpec] = self._describe_layers()
-        first = self.run(np.zeros((28, 28), np.float32))
-        self.graph = self._build_graph(first)
+        shape = tuple(int(v) for v in (input_shape or infer_input_shape(model)))
+        if len(shape) == 2 and isinstance(_first_layer(model), nn.Conv2d):
+            shape = (1, *shape)
+        self.input_shape = shape
+        c = shape[0]
+        self._mean = None if mean is None else torch.tensor(
+            np.broadcast_to(np.asarray(mean, np.float32), (c,)).copy()).view(1, c, *[1] * (len(shape) - 1))
+        self._std = None if std is None else torch.tensor(
+            np.broadcast_to(np.asarray(std, np.float32), (c,)).copy()).view(1, c, *[1] * (len(shape) - 1))
+        self.trace = trace(self.model, self._prepare(np.zeros(shape, np.float32)))
+        self._build()
+        self._sequential = self._plan_steps()
+        first = self.run(np.zeros(self.image_shape, np.float32))
+        self.classes = int(first.probs.size)
 
-    # --- forward ---------------------------------------------------------------------
-    def _pre_hook(self, _module, inputs):
-        self._fed = inputs[0]
+    # --- structure ---------------------------------------------------------------------
+    @property
+    def image_shape(self) -> tuple:
+        s = self.input_shape
+        return s[1:] if (len(s) == 3 and s[0] == 1) else s
 
-    def _make_hook(self, name):
-        def hook(_module, _inputs, output):
-            self._captured.append((name, output))
-        return hook
+    def _build(self) -> None:
+        ops = self.trace.ops
+        value_of, scaled = {-1: "input"}, {-1: self._mean is not None or self._std is not None}
+        self.specs: dict[str, LayerSpec] = {}
+        self._layer_ops: dict[int, str] = {}
+        keep: set[int] = set()
+        g = nx.DiGraph()
+        g.add_node("input", kind="input", shape=S.display_shape(self.input_shape), index=0,
+                   module="input")
+        for op in ops:
+            if op.kind in (S.ALIAS, S.SCALE, BUNDLE):
+                value_of[op.index] = value_of[op.srcs[0]]
+                scaled[op.index] = op.kind == S.SCALE or scaled[op.srcs[0]]
+                continue
+            inputs = tuple(value_of[s] for s in op.srcs)
+            spec = S.LayerSpec(**{**op.spec.__dict__, "inputs": inputs})
+            self.specs[op.name] = spec
+            self._layer_ops[op.index] = op.name
+            if any(scaled[s] for s in op.srcs):
+                keep.add(op.index)
+            value_of[op.index], scaled[op.index] = op.name, False
+            g.add_node(op.name, kind=spec.kind, shape=spec.out_shape, index=len(g),
+                       module=spec.module)
+            for src in dict.fromkeys(inputs):
+                g.add_edge(src, op.name)
+        if all(spec.kind == "unknown" for spec in self.specs.values()):
+            raise Vis3dError("the model has no layer vis3d can show (no convolution, linear, "
+                             "pooling, normalisation, activation, add or cat)")
+        self._keep = keep
+        self._shapes = {name: spec.out_shape for name, spec in self.specs.items()}
+        self.trace.set_keep_operands(keep)
+        self.graph = g
+        last = self.specs[next(reversed(self.specs))]
+        self._ends_in = last.module if last.kind == "softmax" else None
+
+    def _plan_steps(self) -> bool:
+        """A flat Sequential whose layers are its children, each once: stepped directly."""
+        m = self.model
+        if not isinstance(m, nn.Sequential) or not all(S_leaf(c) for c in m) \
+                or len({id(c) for c in m}) != len(m):
+            return False
+        steps, names = [], []
+        pending_scale = self._mean is not None or self._std is not None
+        for name, module in m.named_children():
+            kind = S.module_kind(module)
+            shown = kind not in (S.ALIAS, S.SCALE)
+            steps.append((name, module, kind if shown else None, shown and pending_scale))
+            pending_scale = (pending_scale and not shown) or kind == S.SCALE
+            if shown:
+                names.append(name)
+        if names != list(self.specs) or any(self.specs[n].module != type(self._modules[n]).__name__
+                                             for n in names):
+            return False
+        self._steps = steps
+        return True
+
+    # --- forward -----------------------------------------------------------------------
+    def _prepare(self, image: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(image).reshape(1, *self.input_shape)
+        if self._mean is not None:
+            x = x - self._mean
+        if self._std is not None:
+            x = x / self._std
+        return x
 
     def run(self, image: np.ndarray) -> Activations:
-        """One forward pass on a (28, 28) float image in 0..1 (ink bright)."""
+        """One forward pass on an image of the model's input shape ((H, W) for one channel,
+        or (C, H, W)), values 0..1."""
         image = np.ascontiguousarray(image, dtype=np.float32)
-        if image.shape != (28, 28):
-            raise ValueError(f"probe input must be 28x28, got {image.shape}")
-        x = torch.from_numpy(image).view(1, 1, 28, 28)
-        captured = []
-        fed = None
+        if image.shape not in (tuple(self.input_shape), self.image_shape):
+            want = "x".join(str(v) for v in self.image_shape)
+            raise ValueError(f"probe input must be {want}, got {image.shape}")
+        x = self._prepare(image)
+        fed: dict[str, list] = {}
         with torch.inference_mode():  # cheaper than no_grad: no autograd bookkeeping at all
             if self._sequential:
-                for i, (name, module, kind) in enumerate(self._steps):
-                    if i == self._first_shown:
-                        fed = x
+                captured = []
+                for name, module, kind, keep in self._steps:
                     if kind is None and isinstance(module, _IDENTITY_IN_EVAL) and not module.training:
                         continue  # dropout at inference is the identity: skip the call
+                    if keep:
+                        fed[name] = [x[0].reshape(-1).numpy()]
                     x = module(x)
                     if kind is not None:
                         captured.append((name, kind, x))
+                out = x
             else:
-                self._captured = []
-                x = self.model(x)
-                captured = [(name, kind_of(self._modules[name]), out) for name, out in self._captured]
-                fed = self._fed
-        layers = [LayerOutput(name, kind, tuple(out.shape[1:]), out.numpy()[0])
-                  for name, kind, out in captured]
-        last = layers[-1]
-        if last.kind == "softmax":
-            probs = np.exp(last.values) if isinstance(self._modules[last.name], nn.LogSoftmax) \
-                else last.values
-        else:
-            z = last.values.reshape(-1).astype(np.float64)
-            probs = np.exp(z - z.max())
-            probs = (probs / probs.sum()).astype(np.float32)
-        probs = np.asarray(probs, np.float32).reshape(-1)
-        fed_np = None if fed is None else fed[0].reshape(-1, 28, 28).numpy()
+                out, outs, operands = self.trace.run(x)
+                captured = [(name, self.specs[name].kind, outs[i])
+                            for i, name in self._layer_ops.items()]
+                for i in self._keep:
+                    fed[self._layer_ops[i]] = [t[0].reshape(-1).numpy() for t in operands[i]]
+            if not isinstance(out, torch.Tensor):
+                raise Vis3dError(f"the model's output is a {type(out).__name__}, not a tensor")
+            out = out.reshape(1, -1).float()
+            if self._ends_in in ("Softmax", "softmax"):
+                probs = out
+            elif self._ends_in in ("LogSoftmax", "log_softmax"):
+                probs = torch.exp(out)
+            else:
+                probs = torch.softmax(out, dim=1)
+        shapes = self._shapes
+        layers = [LayerOutput(name, kind, shapes[name], t.numpy().reshape(shapes[name]))
+                  for name, kind, t in captured]
+        probs = probs.numpy()[0].astype(np.float32, copy=False)
+        first = next(iter(self.specs))
+        fed_input = fed[first][0] if first in fed else None
         return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()),
-                           fed_input=fed_np)
+                           fed_input=fed_input, fed=fed)
 
-    # --- structure -------------------------------------------------------------------
-    def _describe_layers(self) -> dict[str, LayerSpec]:
-        """One traced forward on a blank image: every shown layer's shapes and parameters."""
-        seen: dict[str, tuple] = {}
-        hooks = []
-        for name, module in self.model.named_modules():
-            if len(list(module.children())) == 0 and kind_of(module) is not None:
-                def hook(_m, inputs, output, name=name):
-                    seen.setdefault(name, (tuple(inputs[0].shape[1:]), tuple(output.shape[1:])))
-                hooks.append(module.register_forward_hook(hook))
-        try:
-            with torch.inference_mode():
-                self.model(torch.zeros(1, 1, 28, 28))
-        finally:
-            for h in hooks:
-                h.remove()
-        return {name: describe(name, self._modules[name], *shapes) for name, shapes in seen.items()}
-
-    def _build_graph(self, acts: Activations) -> nx.DiGraph:
-        g = nx.DiGraph()
-        g.add_node("input", kind="input", shape=(1, 28, 28), index=0)
-        prev = "input"
-        for i, layer in enumerate(acts.layers, start=1):
-            g.add_node(layer.name, kind=layer.kind, shape=layer.shape, index=i,
-                       module=type(self._modules[layer.name]).__name__)
-            g.add_edge(prev, layer.name)
-            prev = layer.name
-        return g
-
+    # --- access ------------------------------------------------------------------------
     def layer_names(self) -> list[str]:
         return list(nx.topological_sort(self.graph))
 
@@ -233,6 +234,10 @@ class Probe:
         return spec.weight, spec.bias
 
     def close(self) -> None:
-        for h in self._hooks:
-            h.remove()
-        self._hooks.clear()
+        close = getattr(self.trace, "close", None)
+        if close is not None:
+            close()
+
+
+def S_leaf(module: nn.Module) -> bool:
+    return len(list(module.children())) == 0

@@ -22,7 +22,7 @@ from vis3d.paths import models_dir
 @dataclass
 class LoadedModel:
     name: str
-    model: nn.Sequential
+    model: nn.Module
     card: dict
     path: Path | None
 
@@ -158,7 +158,7 @@ class _Weights:
 
 
 # Optional model card fields and the JSON types they must have.
-_CARD_FIELDS = {"arch": (str,), "architecture": (list,), "parameters": (int,),
+_CARD_FIELDS = {"arch": (str,), "labels": (list,), "architecture": (list,), "parameters": (int,),
                 "input": (dict,), "training": (dict,), "test_accuracy": (int, float),
                 "test_images": (int,), "torch": (str,), "trained": (str,)}
 _JSON_NAMES = {str: "a string", list: "a list", int: "a whole number", dict: "an object",
@@ -201,9 +201,35 @@ def _guess_arch(shapes: dict) -> str | None:
     return None
 
 
-def load(spec: str | Path | None = None, arch: str | None = None) -> LoadedModel:
-    """Load a bundled model by name ('mnist_cnn', 'lenet5') or a weights file by path."""
+def fit(model: nn.Module, found: "_Weights", path: Path, what: str) -> None:
+    """Load the tensors of ``found`` into ``model``, refusing what does not fit by name."""
+    expect = model.state_dict()
+    missing = [k for k in expect if k not in found.shapes]
+    extra = [k for k in found.shapes if k not in expect]
+    if missing or extra:
+        how = f"missing {', '.join(missing[:5])}" if missing else f"unexpected {', '.join(extra[:5])}"
+        more = len(missing or extra) - 5
+        raise Vis3dError(f"{path}: weights do not fit {what}: {how}"
+                         + (f" and {more} more" if more > 0 else ""))
+    for key, tensor in expect.items():
+        if found.shapes[key] != tuple(tensor.shape):
+            raise Vis3dError(
+                f"{path}: weights do not fit {what}: {key} has shape {found.shapes[key]}, "
+                f"expected {tuple(tensor.shape)}")
+    tensors = found.tensors()
+    model.load_state_dict({k: tensors[k].to(expect[k].dtype) for k in expect})
+
+
+def load(spec: str | Path | None = None, arch: str | None = None, *, weights=None,
+         input_shape=None) -> LoadedModel:
+    """Load a bundled model by name ('mnist_cnn', 'lenet5'), a weights file by path, or the
+    user's own model given as 'file.py:Name' (see vis3d.model.user)."""
     spec = str(spec or nets.DEFAULT_MODEL)
+    from vis3d.model import user
+    if user.is_user_spec(spec):
+        return user.load(spec, weights=weights, input_shape=input_shape)
+    if weights is not None:
+        raise Vis3dError("--weights goes with a model given as file.py:Name")
     path = Path(spec)
     if path.suffix not in (".safetensors", ".pt", ".pth") and not path.exists():
         bundled = models_dir() / f"{spec}.safetensors"
@@ -217,18 +243,9 @@ def load(spec: str | Path | None = None, arch: str | None = None) -> LoadedModel
     if arch not in nets.ARCHITECTURES:
         raise Vis3dError(f"{path}: cannot tell the architecture (known: {', '.join(nets.ARCHITECTURES)})")
     model = nets.build(arch)
-    expect = model.state_dict()
-    missing = [k for k in expect if k not in found.shapes]
-    extra = [k for k in found.shapes if k not in expect]
-    if missing or extra:
-        what = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
-        raise Vis3dError(f"{path}: weights do not fit {arch}: {what}")
-    for key, tensor in expect.items():
-        if found.shapes[key] != tuple(tensor.shape):
-            raise Vis3dError(
-                f"{path}: weights do not fit {arch}: {key} has shape {found.shapes[key]}, "
-                f"expected {tuple(tensor.shape)}")
-    model.load_state_dict(found.tensors())
+    fit(model, found, path, arch)
     model.eval()
     card = {**card, "arch": arch}
+    if input_shape is not None:
+        card["input"] = {**card.get("input", {}), "shape": list(input_shape)}
     return LoadedModel(name=path.stem, model=model, card=card, path=path)

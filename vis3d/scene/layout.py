@@ -1,8 +1,10 @@
 """Where every neuron sits: slabs stacked along x, computed from the probe's layer graph.
 
-A *slab* is one displayed layer. Convolution, pooling and fully connected layers each
-start a slab; activation functions (ReLU, softmax) fold into the slab before them, which
-then shows their output. The input image is slab 0. Pure numpy: no GL, no Qt.
+A *slab* is one displayed layer. Every layer starts a slab, except elementwise activations
+(ReLU, GELU, ..., softmax), which fold into the slab before them when they are its only
+reader; that slab then shows their output. The input image is slab 0. Slabs are placed by
+depth (longest path from the input) along x; parallel branches stand side by side along y.
+Pure numpy: no GL, no Qt.
 """
 
 from __future__ import annotations
@@ -15,10 +17,7 @@ import numpy as np
 
 from vis3d.errors import Vis3dError
 
-STARTS_SLAB = {"conv", "pool", "linear"}
-FOLDS = {"relu", "softmax"}
-
-
+FOLDS = {"relu", "act", "softmax"}
 @dataclass
 class Slab:
     index: int
@@ -33,6 +32,9 @@ class Slab:
     pitch: float = 1.0    # node spacing within the slab
     grid: tuple = (1, 1)  # (rows, cols) of channel tiles, or of nodes for vectors
     extent: tuple = (0.0, 0.0)  # (width along y, height along z)
+    inputs: list = field(default_factory=list)  # indices of the slabs feeding it
+    depth: int = 0        # longest path from the input, in slabs
+    y: float = 0.0        # centre across the stacking axis (side by side branches)
 
     @property
     def label(self) -> str:
@@ -57,29 +59,50 @@ def near_square(n: int) -> tuple[int, int]:
 
 
 def slabs_from_graph(graph: nx.DiGraph) -> list[Slab]:
+    """One slab per layer; an elementwise activation (or softmax) folds into the layer
+    before it when it is that layer's only reader. Slabs know the slabs feeding them."""
     slabs: list[Slab] = []
+    where: dict[str, int] = {}
     for name in nx.topological_sort(graph):
         attrs = graph.nodes[name]
         kind, shape = attrs["kind"], tuple(attrs["shape"])
+        preds = list(graph.predecessors(name))
         if kind == "input":
+            where[name] = 0
             slabs.append(Slab(0, "input", "input", shape, "input"))
-        elif kind in STARTS_SLAB:
-            if len(shape) not in (1, 3):
-                raise Vis3dError(f"layout cannot show layer '{name}' with output shape {shape}")
-            slabs.append(Slab(len(slabs), name, kind, shape, name))
-        elif kind in FOLDS and slabs:
-            slabs[-1].folded.append(name)
-            slabs[-1].value_layer = name
-        else:
-            module = attrs.get("module", kind)
-            raise Vis3dError(f"the layout does not know layer '{name}' ({module}) yet")
-        if graph.in_degree(name) > 1 or graph.out_degree(name) > 1:
-            raise Vis3dError(f"layer '{name}' branches; branching models are not laid out yet")
+            continue
+        if kind in FOLDS and len(preds) == 1 and preds[0] != "input" \
+                and graph.out_degree(preds[0]) == 1 \
+                and math.prod(graph.nodes[preds[0]]["shape"]) == math.prod(shape):
+            slab = slabs[where[preds[0]]]
+            slab.folded.append(name)
+            slab.value_layer = name
+            where[name] = slab.index
+            continue
+        if len(shape) not in (1, 3):
+            raise Vis3dError(f"layout cannot show layer '{name}' with output shape {shape}")
+        slab = Slab(len(slabs), name, kind, shape, name,
+                    inputs=list(dict.fromkeys(where[p] for p in preds)))
+        where[name] = slab.index
+        slabs.append(slab)
     if len(slabs) < 2:
         raise Vis3dError("the model has no layers the layout can show")
     if len(slabs[-1].shape) == 1:
         slabs[-1].kind = "output"
+    for s in slabs[1:]:
+        s.depth = 1 + max((slabs[i].depth for i in s.inputs), default=0)
     return slabs
+
+
+def links(slabs: list[Slab]) -> list[tuple[int, int]]:
+    """(source, target) slab pairs worth drawing as arcs: the data flow that is not one
+    slab simply following the one before it (skip connections, branches, merges)."""
+    readers: dict[int, int] = {}
+    for s in slabs:
+        for i in s.inputs:
+            readers[i] = readers.get(i, 0) + 1
+    return [(i, s.index) for s in slabs for i in s.inputs
+            if len(s.inputs) > 1 or readers[i] > 1 or slabs[i].depth + 1 != s.depth]
 
 
 @dataclass
@@ -95,6 +118,9 @@ class Layout:
         return int(self.positions.shape[0])
 
     def slab(self, key: str | int) -> Slab:
+        for s in self.slabs:  # names first: a Sequential's layers are called '0', '1', ...
+            if isinstance(key, str) and key in (s.name, s.value_layer, *s.folded):
+                return s
         if isinstance(key, (int, np.integer)) or (isinstance(key, str) and key.isdigit()):
             i = int(key)
             if not 0 <= i < len(self.slabs):
@@ -147,10 +173,7 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
     ``min_extent`` world units); slabs are spaced by ``spacing`` times their extents.
     """
     slabs = slabs_from_graph(graph)
-    pos_parts, size_parts, slab_parts = [], [], []
-    x = 0.0
-    prev_half = 0.0
-    offset = 0
+    points = []
     for slab in slabs:
         uv = _slab_points(slab)
         raw_w, raw_h = slab.extent
@@ -161,13 +184,35 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
             pitch = max(min_extent / raw, 1.0)
         slab.pitch = pitch
         slab.extent = (raw_w * pitch, raw_h * pitch)
-        half = 0.5 * max(slab.extent)
-        x += 0 if slab.index == 0 else spacing * (prev_half + half) + 30.0
-        slab.x = x
+        points.append((uv, raw_w, raw_h))
+    # Depth along x; slabs at the same depth (parallel branches) side by side along y,
+    # ordered by where the slabs feeding them are.
+    levels: dict[int, list[Slab]] = {}
+    for slab in slabs:
+        levels.setdefault(slab.depth, []).append(slab)
+    x = 0.0
+    prev_half = 0.0
+    for depth in sorted(levels):
+        level = levels[depth]
+        level.sort(key=lambda s: (np.mean([slabs[i].y for i in s.inputs]) if s.inputs else 0.0,
+                                  s.index))
+        half = 0.5 * max(max(s.extent) for s in level)
+        x += 0 if depth == 0 else spacing * (prev_half + half) + 30.0
         prev_half = half
-        y = -(uv[:, 0] - (raw_w - 1) / 2) * pitch  # columns run towards -y: left to right on screen
+        gap = 0.25 * half + 10.0
+        width = sum(s.extent[0] for s in level) + gap * (len(level) - 1)
+        y = -0.5 * width
+        for s in level:
+            s.x = x
+            s.y = -(y + 0.5 * s.extent[0])  # the first branch on the left of the screen
+            y += s.extent[0] + gap
+    pos_parts, size_parts, slab_parts = [], [], []
+    offset = 0
+    for slab, (uv, raw_w, raw_h) in zip(slabs, points):
+        pitch = slab.pitch
+        y = slab.y - (uv[:, 0] - (raw_w - 1) / 2) * pitch  # columns towards -y: left to right
         z = -(uv[:, 1] - (raw_h - 1) / 2) * pitch
-        pos_parts.append(np.stack([np.full_like(y, x), y, z], 1))
+        pos_parts.append(np.stack([np.full_like(y, slab.x), y, z], 1))
         node_size = pitch * (0.78 if slab.is_map else 0.5 if slab.kind == "output" else 0.6)
         size_parts.append(np.full(len(uv), node_size))
         slab.offset, slab.count = offset, len(uv)

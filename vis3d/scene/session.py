@@ -90,7 +90,10 @@ class Session:
 
     # --- the model ---------------------------------------------------------------------
     def _install(self, loaded) -> None:
-        probe = Probe(loaded.model)
+        card = getattr(loaded, "card", None) or {}
+        given = card.get("input") if isinstance(card.get("input"), dict) else {}
+        probe = Probe(loaded.model, input_shape=given.get("shape"), mean=given.get("mean"),
+                      std=given.get("std"))
         layout = layout_mod.compute(probe.graph)
         normaliser = Normaliser(layout, self._normalise)
         builder = EdgeBuilder(layout, probe.specs)
@@ -103,6 +106,20 @@ class Session:
     @property
     def name(self) -> str:
         return self.loaded.name
+
+    @property
+    def labels(self) -> list[str]:
+        """The class names: the model card's 'labels', else 0..K-1."""
+        k = self.probe.classes
+        given = (getattr(self.loaded, "card", None) or {}).get("labels")
+        if isinstance(given, list) and len(given) == k:
+            return [str(v) for v in given]
+        return [str(i) for i in range(k)]
+
+    @property
+    def digit_input(self) -> bool:
+        """Whether the model takes 28x28 one-channel digits (the pad and camera pipelines)."""
+        return tuple(self.probe.image_shape) == (28, 28)
 
     def set_model(self, loaded) -> None:
         """Switch models; on any error the previous model stays and the error propagates."""
@@ -168,7 +185,7 @@ class Session:
         self._update_edges(geometry=False)
 
     def _blank(self) -> np.ndarray:
-        return np.zeros(self.layout.slabs[0].shape[-2:], np.float32)
+        return np.zeros(self.probe.image_shape, np.float32)
 
     def _predict(self) -> None:
         acts = self.acts
@@ -332,7 +349,9 @@ class Session:
     def node_name(self, node: int) -> str:
         slab, local = self.layout.locate(node)
         if slab.kind == "output":
-            return f"output digit {local}"
+            labels = self.labels
+            return f"output {'digit ' if self.digit_input else ''}" \
+                f"{labels[local] if local < len(labels) else local}"
         if slab.is_map:
             c, r, col = slab.unravel(local)
             chan = "" if slab.kind == "input" else f" ch {c}"
@@ -351,5 +370,9 @@ class Session:
         if inc is not None and len(inc.sources):
             parts = [f"{self.node_name(int(inc.sources[i]))} {inc.contributions[i]:+.2f}"
                      for i in inc.top(top)]
-            text += f"  | {len(inc.sources)} inputs, top: " + ", ".join(parts)
+            text += f"  | {len(inc.sources) + inc.left_out} inputs, top: " + ", ".join(parts)
+            if inc.left_out:
+                text += f"  ({inc.left_out:,} weaker inputs not drawn)"
+        elif inc is not None and inc.note:
+            text += f"  | {inc.note}"
         return text

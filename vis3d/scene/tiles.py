@@ -45,7 +45,9 @@ def weight_image(state, node: int) -> tuple[np.ndarray, str] | None:
         return None
     spec = state.probe.specs[slab.name]
     w = spec.weight
-    prev = state.layout.slabs[slab.index - 1]
+    if w is None or spec.kind not in ("conv", "linear"):
+        return None
+    prev = state.layout.slab(spec.inputs[0]) if spec.inputs else state.layout.slabs[slab.index - 1]
     if spec.kind == "conv":
         c = slab.unravel(local)[0]
         return diverging_rgb(tile(w[c])), f"kernel of channel {c}: {w.shape[1]}x{w.shape[2]}x{w.shape[3]}"
@@ -63,22 +65,28 @@ def weight_image(state, node: int) -> tuple[np.ndarray, str] | None:
 
 
 def receptive_field(state, node: int) -> tuple[int, int, int, int]:
-    """(row0, row1, col0, col1), inclusive, of the input pixels that can reach ``node``."""
+    """(row0, row1, col0, col1), inclusive, of the input pixels that can reach ``node``,
+    following each layer's first input back to the model input."""
     L = state.layout
+    inp = L.slabs[0]
+    h, w = (inp.shape[1], inp.shape[2]) if inp.is_map else (1, inp.count)
+    full = (0, h - 1, 0, w - 1)
     slab, local = L.locate(node)
-    if slab.index == 0:
-        _, r, c = slab.unravel(local)
-        return r, r, c, c
     if not slab.is_map:
-        return 0, 27, 0, 27
+        return full
     _, r, c = slab.unravel(local)
+    if slab.index == 0:
+        return r, r, c, c
     r0 = r1 = r
     c0 = c1 = c
-    for s in reversed(L.slabs[1:slab.index + 1]):
-        m = state.probe.specs[s.name]
-        if m.kind not in ("conv", "pool"):
-            return 0, 27, 0, 27
-        k, p, d, st = m.kernel, m.padding, m.dilation, m.stride
-        r0, r1 = r0 * st[0] - p[0], r1 * st[0] - p[0] + (k[0] - 1) * d[0]
-        c0, c1 = c0 * st[1] - p[1], c1 * st[1] - p[1] + (k[1] - 1) * d[1]
-    return max(r0, 0), min(r1, 27), max(c0, 0), min(c1, 27)
+    while slab.index != 0:
+        m = state.probe.specs[slab.name]
+        if m.kind in ("conv", "pool"):
+            k, p, d, st = m.kernel, m.padding, m.dilation, m.stride
+            r0, r1 = r0 * st[0] - p[0], r1 * st[0] - p[0] + (k[0] - 1) * d[0]
+            c0, c1 = c0 * st[1] - p[1], c1 * st[1] - p[1] + (k[1] - 1) * d[1]
+        elif m.kind not in ("bn", "add", "relu", "act") or len(m.out_shape) != 3 \
+                or tuple(m.in_shape) != tuple(m.out_shape):
+            return full
+        slab = L.slab(m.inputs[0]) if m.inputs else L.slabs[slab.index - 1]
+    return max(r0, 0), min(r1, h - 1), max(c0, 0), min(c1, w - 1)

@@ -128,7 +128,15 @@ def main(args) -> int:
     check_opengl()
     from vis3d.ui.window import MainWindow
 
-    win = MainWindow(model=args.model, camera=args.camera)
+    model = args.model
+    if model is not None and (getattr(args, "weights", None) or getattr(args, "input_shape", None)
+                              or ".py" in str(model)):
+        from vis3d.commands.common import load_model
+        from vis3d.model.probe import Probe
+        model = load_model(args)   # a bad model is one line and exit 2, before any window
+        given = model.card.get("input") or {}
+        Probe(model.model, given.get("shape"), given.get("mean"), given.get("std")).close()
+    win = MainWindow(model=model, camera=args.camera)
     if args.input:
         win.show_image_file(args.input)
     signals = quit_on_signals(app, win)

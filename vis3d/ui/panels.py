@@ -23,17 +23,25 @@ def to_qimage(img: np.ndarray) -> QImage:
 
 
 class PredictionPanel(QWidget):
-    """The top guess, large, and ten probability bars."""
+    """The top guess, large, and one probability bar per class (K from the model; names
+    from ``set_labels``, else 0..K-1)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.labels = [str(k) for k in range(10)]
         self.probs = np.zeros(10, np.float32)
         self.digit: int | None = None
         self.note = "draw a digit"
         self.setMinimumSize(220, 170)
 
+    def set_labels(self, labels) -> None:
+        self.labels = [str(v) for v in labels]
+        self.probs = np.zeros(len(self.labels), np.float32)
+        self.update()
+
     def set_prediction(self, probs, digit: int | None, note: str = "") -> None:
-        self.probs = np.zeros(10, np.float32) if probs is None else np.asarray(probs, np.float32)
+        k = len(self.labels)
+        self.probs = np.zeros(k, np.float32) if probs is None else np.asarray(probs, np.float32)
         self.digit, self.note = digit, note
         self.update()
 
@@ -49,7 +57,12 @@ class PredictionPanel(QWidget):
         big.setBold(True)
         p.setFont(big)
         p.setPen(ACCENT if self.digit is not None else DIM)
-        p.drawText(QRectF(0, 0, 80, 64), Qt.AlignCenter, "–" if self.digit is None else str(self.digit))
+        guess = "–" if self.digit is None else (
+            self.labels[self.digit] if self.digit < len(self.labels) else str(self.digit))
+        if len(guess) > 3:
+            big.setPointSize(max(12, 34 - 4 * (len(guess) - 3)))
+            p.setFont(big)
+        p.drawText(QRectF(0, 0, 80, 64), Qt.AlignCenter, guess)
         small = QFont(self.font())
         small.setPointSize(9)
         p.setFont(small)
@@ -59,8 +72,10 @@ class PredictionPanel(QWidget):
         p.setPen(DIM)
         p.drawText(QRectF(84, 32, w - 88, 24), Qt.AlignLeft | Qt.AlignVCenter, self.note)
         top, bottom = 74, h - 18
-        bw = (w - 16) / 10
-        for k in range(10):
+        n = max(1, len(self.probs))
+        bw = (w - 16) / n
+        step = max(1, int(np.ceil(24 / max(bw, 1e-6))))  # labels at least ~24 px apart
+        for k in range(n):
             x = 8 + k * bw
             full = bottom - top
             p.fillRect(QRectF(x + 3, top, bw - 6, full), QColor("#1c2130"))
@@ -68,7 +83,10 @@ class PredictionPanel(QWidget):
             col = ACCENT if k == self.digit else QColor("#5b8fd9")
             p.fillRect(QRectF(x + 3, bottom - full * v, bw - 6, full * v), col)
             p.setPen(TEXT)
-            p.drawText(QRectF(x, bottom + 1, bw, 16), Qt.AlignCenter, str(k))
+            if k % step == 0:
+                name = self.labels[k] if k < len(self.labels) else str(k)
+                p.drawText(QRectF(x - 0.5 * bw * (step - 1), bottom + 1, bw * step, 16),
+                           Qt.AlignCenter, name)
         p.end()
 
 

@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.startup_errors: list[str] = []
         self._starting = True
+        self._user_models: dict = {}     # models given as objects, by their name in the list
         loaded = self._load_first_model(model)
         self.session = Session(loaded, self.settings.value("normalise", "layer"),
                                self.settings.value("colormap", "ember"))
@@ -78,7 +79,10 @@ class MainWindow(QMainWindow):
             self._notice_error(err)
         QTimer.singleShot(3000, self._started)
 
-    def _load_first_model(self, model: str | None):
+    def _load_first_model(self, model):
+        if hasattr(model, "model"):      # a LoadedModel (vis3d.show, --model FILE.py:NAME)
+            self._user_models[model.name] = model
+            return model
         spec = model or self.settings.value("model", "mnist_cnn")
         try:
             return weights.load(spec)
@@ -152,6 +156,7 @@ class MainWindow(QMainWindow):
         self.mouse.orbit_toggled.connect(lambda: self.actions["orbit"].trigger())
         self.canvas.events.draw.connect(lambda _e: self.clock.frame_drawn(self.session.version),
                                         position="last")
+        self.prediction.set_labels(self.session.labels)
         self.prediction.show(self.session.prediction)
         self._on_result(self.session)
         self._update_colorbar()
@@ -172,11 +177,32 @@ class MainWindow(QMainWindow):
         if prep is None:
             return
         self._last_apply = t0
+        if not self.session.digit_input:    # a model not taking 28x28 digits: the picture
+            prep = self._fitted(self._raw_picture(), prep)
         ran = self.session.set_input(prep.image if prep.found else None,
                                      reason=prep.reason or "", source=self.inputs.source)
         if ran:
             self._ticks.append(1000 * (time.perf_counter() - t0))
             self.tick_ms = float(np.median(self._ticks))
+
+    def _raw_picture(self):
+        """The pad's picture or the newest camera frame (for a colour model: in colour)."""
+        if self.inputs.source == "camera" and self.inputs.camera is not None:
+            return self.inputs.camera.latest()[1]
+        return self.inputs.pad.image()
+
+    def _fitted(self, img, prep):
+        """The picture resized to the model's input (vis3d.inputs.fit)."""
+        from types import SimpleNamespace
+
+        from vis3d.inputs.fit import fit_image
+        if img is None:
+            return prep
+        try:
+            return SimpleNamespace(image=fit_image(img, self.session.probe.input_shape),
+                                   found=True, reason="")
+        except Vis3dError as exc:
+            return SimpleNamespace(image=None, found=False, reason=str(exc))
 
     def _pad_changed(self) -> None:
         """Run the network at once on a pen move, at most once per display frame."""
@@ -195,7 +221,11 @@ class MainWindow(QMainWindow):
             return False
         photo = self.inputs.load_image(img)
         self.inputs.poll()  # the pad's pending state is older than this image: drop it
-        if photo is not None:
+        if not self.session.digit_input:
+            photo = self._fitted(img, photo)
+            self.session.set_input(photo.image, reason=photo.reason, source="image")
+            self.say(f"showing {path} (resized to the model's input)")
+        elif photo is not None:
             self.session.set_input(photo.image if photo.found else None,
                                    reason=photo.reason or "", source="image")
             self.say(f"showing {path} (read as a photo of paper)")
@@ -209,10 +239,14 @@ class MainWindow(QMainWindow):
         self.details.clear()
         self.lbl_hover.setText("")
         self.actions["model_box"].setCurrentText(session.name)
+        self.prediction.set_labels(session.labels)
         self._update_stats()
 
     def _on_result(self, session) -> None:
         img = session.image
+        if img is not None and img.ndim == 3:   # (C, H, W): colour as RGB, else channel 0
+            img = np.ascontiguousarray(np.moveaxis(img, 0, -1)[..., ::-1]) if img.shape[0] == 3 \
+                else img[0]
         self.preview.set_image(img if img is not None else np.zeros(session.layout.slabs[0].shape[-2:]),
                                caption="" if img is not None else "no digit")
         if session.pinned is not None:
@@ -254,11 +288,24 @@ class MainWindow(QMainWindow):
         self.notice.add(text)
 
     # --- choices ------------------------------------------------------------------------
-    def set_model(self, spec: str) -> bool:
+    def set_model(self, spec) -> bool:
+        """A bundled name, a weights path, 'FILE.py:NAME', or a LoadedModel. On failure the
+        previous model stays and the notice bar says why."""
+        if hasattr(spec, "model"):
+            self._user_models[spec.name] = spec
         try:
-            self.session.set_model(weights.load(spec))
+            if hasattr(spec, "model"):
+                loaded = spec
+            elif spec in self._user_models:
+                loaded = self._user_models[spec]
+            else:
+                loaded = weights.load(spec)
+                if loaded.card.get("source"):   # FILE.py:NAME: listed by its name
+                    self._user_models[loaded.name] = loaded
+            self.session.set_model(loaded)
         except Exception as exc:  # noqa: BLE001 - a bad file must never close the window
-            msg = str(exc) if isinstance(exc, Vis3dError) else f"{spec}: cannot load ({type(exc).__name__}: {exc})"
+            what = getattr(spec, "name", spec)
+            msg = str(exc) if isinstance(exc, Vis3dError) else f"{what}: cannot load ({type(exc).__name__}: {exc})"
             self._notice_error(msg + f" - still showing {self.session.name}")
             self.actions["model_box"].setCurrentText(self.session.name)
             return False
@@ -266,7 +313,8 @@ class MainWindow(QMainWindow):
         if box.findText(self.session.name) < 0:
             box.addItem(self.session.name)
         box.setCurrentText(self.session.name)
-        self.settings.setValue("model", spec if spec in weights.bundled_models() else "mnist_cnn")
+        self.settings.setValue("model", spec if isinstance(spec, str) and spec in
+                               weights.bundled_models() else "mnist_cnn")
         acc = self.session.loaded.card.get("test_accuracy")
         self.say(f"model {self.session.name}: {self.session.layout.count:,} nodes"
                  + (f", test accuracy {100 * acc:.2f}%" if isinstance(acc, (int, float)) else ""))
