@@ -19,7 +19,7 @@ def _add_model(p: argparse.ArgumentParser, top: bool = False) -> None:
     # Only the top level has a default: a subcommand's own --model, when not given, must
     # not overwrite ``vis3d --model X COMMAND`` (argparse copies sub-parser defaults over).
     p.add_argument("--model", default=None if top else argparse.SUPPRESS, metavar="NAME|PATH",
-                   help="bundled model name (mnist_cnn, lenet5) or a .safetensors/.pt file "
+                   help="bundled model name (mnist_cnn, lenet5, mnist_resnet) or a .safetensors/.pt file "
                         "(default: mnist_cnn" + ("" if top else ", or the --model given "
                                                  "before the command") + ")")
 
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", default=None,
                    help="directory with the four MNIST IDX files, gzipped or not "
                         "(default: $VIS3D_MNIST or ~/.cache/vis3d/mnist)")
-    p.add_argument("--arch", choices=("mnist_cnn", "lenet5"), default="mnist_cnn")
+    p.add_argument("--arch", choices=("mnist_cnn", "lenet5", "mnist_resnet"), default="mnist_cnn")
     p.add_argument("--epochs", type=int, default=None, help="default: 40")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", metavar="FILE", default=None,
