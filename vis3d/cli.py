@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--scale", action="store_true",
-                      help="frame time for synthetic scenes of 10k..1M nodes instead")
+                      help="frame time for synthetic scenes of 10k..1M nodes instead, and "
+                           "with level of detail for ResNet-shaped layouts of 35k..3M nodes")
     what.add_argument("--latency", action="store_true",
                       help="open the real window (needs a display) and time pen moves until the "
                            "frame showing their activations is drawn")
