@@ -148,14 +148,14 @@ def test_far_maps_are_quads_near_maps_are_points(make_scene):
     img = sc.render()
     assert sc.lod.far[1:5].all()
     assert sc.maps.quads == 4  # only conv1's: the hidden layers' quads are not drawn
-    assert sc.nodes.drawn == lay.count - int(sc.tiles.count[sc.lod.far].sum())
+    assert sc.nodes.drawn == 10  # fc2's, in no tile, are always submitted (hidden: size 0)
     for k, px in enumerate(sc.to_px(centres)):
         r, _, b = _tile_colour(img, px)
         assert (r > 2 * b) if k % 2 == 0 else (b > 2 * r), (k, r, b)   # the atlas: v
     sc.look(1, 2.0 * THRESHOLD_PX)
     img = sc.render()
     assert not sc.lod.far[1:5].any() and sc.maps.quads == 0
-    assert sc.nodes.drawn == lay.count - int(sc.tiles.count[sc.lod.far].sum())
+    assert sc.nodes.drawn == 400 + 10
     for k, px in enumerate(sc.to_px(centres)):
         r, _, b = _tile_colour(img, px)
         assert (b > 2 * r) if k % 2 == 0 else (r > 2 * b), (k, r, b)   # the nodes: 1 - v
@@ -215,6 +215,26 @@ def test_no_visible_jump_at_the_threshold(make_scene, tmp_path):
     zoom = np.abs(below_pts.mean((0, 1)) - above_pts.mean((0, 1))).max()
     assert jump <= zoom + 0.1, (jump, zoom)
     assert changed(below, above) <= changed(below_pts, above_pts) + 0.002
+
+
+def test_maps_outside_the_view_are_not_drawn(make_scene):
+    """Close to one channel of conv1 the others leave the view: neither their points nor
+    their quads are submitted, and the picture is the one with every node a point."""
+    lay = small_layout()
+    v = np.random.default_rng(2).random(lay.count).astype(np.float32)
+    sc = make_scene(lay, v, azimuth=-80.0, elevation=5.0)
+    t = sc.tiles
+    sc.view.camera.center = tuple(float(c) for c in t.origin[1] + 4.5 * (t.du[1] + t.dv[1]))
+    sc.view.camera.distance = 30.0
+    img = sc.render()
+    culled = sc.lod.culled
+    assert culled[2:5].all() and not culled[1]
+    assert sc.nodes.drawn == lay.count - int(t.count[culled | sc.lod.far].sum())
+    assert sc.nodes.drawn < 0.5 * lay.count
+    sc.lod.enabled = False
+    ref = sc.render()
+    assert sc.nodes.drawn == lay.count
+    assert float((np.abs(img - ref).max(2) > 24).mean()) < 0.002
 
 
 def test_lod_off_draws_every_node_as_a_point(make_scene):

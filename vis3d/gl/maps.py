@@ -8,10 +8,11 @@ draws each cell as the node sprite ``nodes.frag`` would draw there, through the 
 colour table, so switching a map between quad and points shows no jump.
 
 ``MapLOD`` decides per tile before each frame (called from the maps' own draw, which
-comes before the nodes' draw, so every render path gets it): a tile whose node pitch on screen, at its
-nearest corner, is below ``threshold_px`` is drawn as a quad and its nodes leave the
-nodes' index buffer (so the vertex stage never sees them); both index buffers are rebuilt
-only when the set of far tiles changes.
+comes before the nodes' draw, so every render path gets it): a tile wholly outside the
+view is not drawn at all; a tile whose node pitch on screen, at its nearest corner, is
+below ``threshold_px`` is drawn as a quad; the rest are points. Only the point tiles'
+nodes (and the nodes in no tile) are in the nodes' index buffer, so the vertex stage
+never sees the others; both index buffers are rebuilt only when the choice changes.
 """
 
 from __future__ import annotations
@@ -143,65 +144,81 @@ Maps = create_visual_node(MapsVisual)
 
 
 class MapLOD:
-    """Per-frame choice, per tile, between quad and points for a Nodes + Maps pair."""
+    """Per-frame choice, per tile: points, one quad, or nothing (outside the view)."""
 
     def __init__(self, nodes, maps, tiles, threshold_px: float = THRESHOLD_PX):
         self.nodes, self.maps, self.tiles = nodes, maps, tiles
         maps.lod = self
         self.threshold_px = float(threshold_px)
         self.enabled = True
-        n = nodes.count
-        self._tile_of = np.full(n, -1, np.int32)   # tile of every node, -1 for none
-        for t, (o, c) in enumerate(zip(tiles.offset, tiles.count)):
-            self._tile_of[o:o + c] = t
+        covered = tiles.node_mask(nodes.count)
+        self._loose = np.flatnonzero(~covered).astype(np.uint32)  # nodes in no tile: always points
         self._corners_h = np.concatenate(
             [tiles.corners(), np.ones((len(tiles), 4, 1), np.float32)], 2).reshape(-1, 4)
         self._pitch = tiles.pitch.astype(np.float64)
         self.shown = np.ones(len(tiles), bool)     # tiles of layers that are not hidden
-        self.far = None
-        self.changes = 0                           # how often the far set changed
+        self.far = np.zeros(len(tiles), bool)      # drawn as quads
+        self.culled = np.zeros(len(tiles), bool)   # wholly outside the view: not drawn
+        self._state = None
+        self.changes = 0                           # how often the choice changed
 
     def set_hidden_slabs(self, hidden) -> None:
         self.shown = ~np.isin(self.tiles.slab, np.fromiter(hidden, np.int64, len(hidden)))
-        self._apply(self.far if self.far is not None else np.zeros(len(self.tiles), bool), force=True)
+        self._apply(self.far, self.culled, force=True)
 
-    def pitch_px(self, source, canvas_size=None) -> np.ndarray:
+    def pitch_px(self, source) -> np.ndarray:
         """(T,) node pitch on screen, framebuffer pixels, at each tile's nearest corner
         (inf where a corner is at or behind the eye)."""
         m = matrix_of(source.get_transform("visual", "render"))
-        vp = viewport_px(source)
         w = (self._corners_h @ m[:, 3]).reshape(-1, 4).min(1)
-        ppu = px_per_unit(m, vp)
+        ppu = px_per_unit(m, viewport_px(source))
         with np.errstate(divide="ignore"):
             return np.where(w > 1e-6, self._pitch * ppu / np.maximum(w, 1e-6), np.inf)
 
+    def outside(self, source) -> np.ndarray:
+        """(T,) True where all four corners lie beyond one and the same edge of the canvas,
+        or behind the eye. Homogeneous canvas coordinates (x w, y w, ., w): each test is a
+        half-space of world space that misses the view frustum, so it holds for corners
+        behind the eye too. (Canvas pixels, not "render": that system is the canvas NDC
+        only while a frame is drawn into an FBO.)"""
+        c = (self._corners_h @ matrix_of(source.get_transform("visual", "canvas"))).reshape(-1, 4, 4)
+        x, y, w = c[:, :, 0], c[:, :, 1], c[:, :, 3]
+        width, height = (float(v) for v in source.canvas.size)
+        pad = 2.0 * np.abs(w)  # two pixels of margin for sprites at the edge
+        return ((x < -pad).all(1) | (x - width * w > pad).all(1) | (y < -pad).all(1)
+                | (y - height * w > pad).all(1) | (w <= 0).all(1))
+
     def update(self) -> bool:
-        """Decide for the current camera; True when the far set changed (buffers rebuilt)."""
+        """Decide for the current camera; True when the choice changed (buffers rebuilt)."""
         if len(self.tiles) == 0:
             return False
         if not self.enabled:
-            far = np.zeros(len(self.tiles), bool)
-        else:
-            far = self.pitch_px(self.nodes) < self.threshold_px
-        return self._apply(far)
+            off = np.zeros(len(self.tiles), bool)
+            return self._apply(off, off)
+        culled = self.outside(self.nodes)
+        far = ~culled & (self.pitch_px(self.nodes) < self.threshold_px)
+        return self._apply(far, culled)
 
-    def _apply(self, far: np.ndarray, force: bool = False) -> bool:
-        if not force and self.far is not None and np.array_equal(far, self.far):
+    def _apply(self, far: np.ndarray, culled: np.ndarray, force: bool = False) -> bool:
+        state = (far.tobytes(), culled.tobytes())
+        if not force and state == self._state:
             return False
-        self.far = far
+        self._state = state
+        self.far, self.culled = far, culled
         self.maps.set_far(far & self.shown)
-        if not far.any():
+        points = ~far & ~culled & self.shown
+        if points.all():
             self.nodes.set_subset(None)
         else:
-            keep = ~np.append(far, False)[self._tile_of]
+            idx = [tiles_geometry.node_ranges(self.tiles, points), self._loose]
             hl = self.nodes.highlight
             if hl is not None:
-                keep[hl] = True
-            self.nodes.set_subset(np.flatnonzero(keep).astype(np.uint32))
+                idx.append(np.array([hl], np.uint32))
+            self.nodes.set_subset(np.concatenate(idx))
         self.changes += 1
         return True
 
     def refresh_highlight(self) -> None:
         """The highlighted node stays a point even inside a far tile."""
-        if self.far is not None and self.far.any():
-            self._apply(self.far, force=True)
+        if self._state is not None:
+            self._apply(self.far, self.culled, force=True)
