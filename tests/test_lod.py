@@ -237,6 +237,33 @@ def test_maps_outside_the_view_are_not_drawn(make_scene):
     assert float((np.abs(img - ref).max(2) > 24).mean()) < 0.002
 
 
+def test_highlighted_node_in_a_far_map_stays_a_point(make_scene):
+    lay = small_layout()
+    v = np.zeros(lay.count, np.float32)
+    sc = make_scene(lay, v)
+    sc.only(1)
+    sc.look(1, 0.6 * THRESHOLD_PX)
+    base = sc.render()
+    assert sc.lod.far[1:5].all() and sc.nodes.drawn == 10
+    conv = lay.slabs[1]
+    a, b = conv.offset + 155, conv.offset + 322
+    sc.nodes.set_highlight(a)
+    sc.lod.refresh_highlight(None)
+    img = sc.render()
+    assert sc.nodes.drawn == 11
+    x, y = np.round(sc.to_px(lay.positions[[a]])[0]).astype(int)
+    # the highlighted sprite is 1.6x the size with a white rim: whiter pixels around it
+    assert img[y - 2:y + 3, x - 2:x + 3].min(2).max() > base[y - 2:y + 3, x - 2:x + 3].min(2).max() + 60
+    sc.nodes.set_highlight(b)
+    sc.lod.refresh_highlight(a)
+    sc.render()
+    assert sc.nodes.drawn == 11 and a not in sc.nodes._subset and b in sc.nodes._subset
+    sc.nodes.set_highlight(None)
+    sc.lod.refresh_highlight(b)
+    sc.render()
+    assert sc.nodes.drawn == 10
+
+
 def test_lod_off_draws_every_node_as_a_point(make_scene):
     lay = small_layout()
     sc = make_scene(lay, np.zeros(lay.count, np.float32))

@@ -117,6 +117,7 @@ def bench_lod_scale(counts=SCALE, size=br.SIZE, frames: int = 4) -> dict:
             near = _frames(canvas, sc, frames if n < 1_000_000 else 2, points=False)
             r.update({f"near_{k}": v for k, v in near.items()})
             r["switch_ms"] = _switch_ms(sc)
+            r["near_highlight_ms"] = _highlight_ms(sc)
             sc.remove()
             out[str(n)] = r
     finally:
@@ -138,6 +139,28 @@ def _switch_ms(sc: LodScene, repeat: int = 5) -> float:
         sc.view.canvas.context.flush_commands()
         gl.glFinish()
         times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def _highlight_ms(sc: LodScene, repeat: int = 10) -> float:
+    """Median ms to highlight a node of a far map (it must stay a point: index rebuilt)
+    and to move the highlight on, in the current view."""
+    import vispy.gloo.gl as gl
+    br.draw_once(sc.view.canvas)
+    far = np.flatnonzero(sc.lod.far)
+    if len(far) == 0:
+        return 0.0
+    nodes = sc.lod.tiles.offset[far[:: max(1, len(far) // repeat)]][:repeat]
+    times = []
+    for node in nodes:
+        t0 = time.perf_counter()
+        previous = sc.nodes.highlight
+        sc.nodes.set_highlight(int(node))
+        sc.lod.refresh_highlight(previous)
+        sc.view.canvas.context.flush_commands()
+        gl.glFinish()
+        times.append(time.perf_counter() - t0)
+    sc.nodes.set_highlight(None)
     return float(np.median(times) * 1e3)
 
 

@@ -218,7 +218,22 @@ class MapLOD:
         self.changes += 1
         return True
 
-    def refresh_highlight(self) -> None:
-        """The highlighted node stays a point even inside a far tile."""
-        if self._state is not None:
-            self._apply(self.far, self.culled, force=True)
+    def _tile_of(self, node: int | None) -> int:
+        """Index of the tile holding ``node``, or -1 (no node, or a node in no tile)."""
+        if node is None or len(self.tiles) == 0:
+            return -1
+        t = int(np.searchsorted(self.tiles.offset, node, side="right")) - 1
+        return t if t >= 0 and node < self.tiles.offset[t] + self.tiles.count[t] else -1
+
+    def refresh_highlight(self, previous: int | None = None) -> None:
+        """The highlighted node stays a point even inside a far tile: the index buffer is
+        rebuilt only when the new or the ``previous`` highlight is in a tile not drawn as
+        points."""
+        if self._state is None:
+            return
+        points = ~self.far & ~self.culled & self.shown
+        for node in (self.nodes.highlight, previous):
+            t = self._tile_of(node)
+            if t >= 0 and not points[t]:
+                self._apply(self.far, self.culled, force=True)
+                return

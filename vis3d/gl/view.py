@@ -111,8 +111,9 @@ class NetworkView:
         else:
             self.edges.set_colors(edge_style(inc)[1])
         if update.geometry:
+            previous = self.nodes.highlight
             self.nodes.set_highlight(update.node)
-            self.lod.refresh_highlight()
+            self.lod.refresh_highlight(previous)
         self.canvas.update()
 
     def _on_hidden(self, _hidden) -> None:
