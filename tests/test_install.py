@@ -26,7 +26,8 @@ def test_wheel_install_finds_resources_from_another_directory(tmp_path):
     lines = out.stdout.splitlines()
     assert lines[0].startswith(str(target))
     assert "nodes.vert" in lines[1] and "nodes.frag" in lines[1] and "edges.vert" in lines[1]
-    assert lines[2] == "['lenet5', 'mnist_cnn']"
+    assert "maps.vert" in lines[1] and "maps.frag" in lines[1]
+    assert lines[2] == "['lenet5', 'mnist_cnn', 'mnist_resnet']"
     assert int(lines[3]) == 10
     helped = subprocess.run([sys.executable, "-m", "vis3d", "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)

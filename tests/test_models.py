@@ -14,7 +14,7 @@ from vis3d.model import nets, train, weights
 from vis3d.errors import Vis3dError
 from vis3d.paths import models_dir
 
-BUNDLED = {"mnist_cnn": 0.990, "lenet5": 0.988}
+BUNDLED = {"mnist_cnn": 0.990, "lenet5": 0.988, "mnist_resnet": 0.993}
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))

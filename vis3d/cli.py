@@ -20,7 +20,7 @@ def _add_model(p: argparse.ArgumentParser, top: bool = False) -> None:
     # not overwrite ``vis3d --model X COMMAND`` (argparse copies sub-parser defaults over).
     keep = None if top else argparse.SUPPRESS
     p.add_argument("--model", default=keep, metavar="NAME|PATH|FILE.py:NAME",
-                   help="bundled model name (mnist_cnn, lenet5), a .safetensors/.pt file, or "
+                   help="bundled model name (mnist_cnn, lenet5, mnist_resnet), a .safetensors/.pt file, or "
                         "your own model as FILE.py:NAME: a torch.nn.Module class built without "
                         "arguments, or a function returning one. That .py file is your code and "
                         "RUNS when loaded, like 'python FILE.py' (default: mnist_cnn" +
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", default=None,
                    help="directory with the four MNIST IDX files, gzipped or not "
                         "(default: $VIS3D_MNIST or ~/.cache/vis3d/mnist)")
-    p.add_argument("--arch", choices=("mnist_cnn", "lenet5"), default="mnist_cnn")
+    p.add_argument("--arch", choices=("mnist_cnn", "lenet5", "mnist_resnet"), default="mnist_cnn")
     p.add_argument("--epochs", type=int, default=None, help="default: 40")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", metavar="FILE", default=None,
@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--scale", action="store_true",
-                      help="frame time for synthetic scenes of 10k..1M nodes instead")
+                      help="frame time for synthetic scenes of 10k..1M nodes instead, and "
+                           "with level of detail for ResNet-shaped layouts of 35k..3M nodes")
     what.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                       help="open the real window with the camera on a looping clip for SECONDS "
                            "(needs a display); report memory at 20 s and at the end, and the "

@@ -236,6 +236,10 @@ def latency(model: str | None) -> dict:
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
 
 
+def _rounded(d: dict) -> dict:
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
+
+
 def table(result: dict) -> str:
     """Name/value lines, names padded to one column; nested dicts as name[key]."""
     rows = []
@@ -266,9 +270,14 @@ def main(args) -> int:
         from vis3d.bench import render as br
         import torch
         torch.set_num_threads(1)
+        from vis3d.bench import lod
         res = br.bench_scale()
-        _print({"frame_ms": {str(n): round(v, 3) for n, v in res.items()},
-                "size": f"{SIZE[0]}x{SIZE[1]}"}, as_json)
+        out = {"frame_ms": {str(n): round(v, 3) for n, v in res.items()}}
+        for n, figures in lod.bench_lod_scale().items():
+            out[f"lod_{n}"] = _rounded(figures)
+        out["resnet18"] = _rounded(lod.bench_resnet18())
+        out["size"] = f"{SIZE[0]}x{SIZE[1]}"
+        _print(out, as_json)
         return 0
     t0 = time.perf_counter()
     res = run(args.model, args.repeat, getattr(args, "weights", None),

@@ -121,6 +121,7 @@ class NodesVisual(Visual):
         self.set_gl_state("opaque", depth_test=True, depth_mask=True, cull_face=False)
         self.positions = np.zeros((0, 3), np.float32)
         self.highlight: int | None = None
+        self._subset = None
         self.set_data(positions, sizes, activations)
 
     # --- data --------------------------------------------------------------------
@@ -139,6 +140,7 @@ class NodesVisual(Visual):
         # GL_POINTS draw each time its vertex buffer fills (quadratic in N); with an
         # index buffer it works in bounded segments. Same single draw call, ~1.5x faster.
         self._ibo.set_data(np.arange(max(n, 1), dtype=np.uint32))
+        self._subset = None
         acts = np.zeros(n, np.float32) if activations is None else _as_per_node(activations, n, "activations")
         self._act_vbo.set_data(acts if n else np.zeros(1, np.float32))
         self.highlight = None
@@ -165,6 +167,24 @@ class NodesVisual(Visual):
         self._node_vbo.set_subdata(self._packed())
         self.update()
 
+    def set_subset(self, indices: np.ndarray | None) -> None:
+        """Draw only these nodes (uint32, e.g. without those of maps drawn as quads by
+        vis3d.gl.maps); None draws all. Rewrites the index buffer only and asks for no
+        redraw (vis3d.gl.maps calls it while a frame is being drawn)."""
+        if indices is None:
+            if self._subset is not None:
+                self._ibo.set_data(np.arange(max(self.count, 1), dtype=np.uint32))
+            self._subset = None
+        else:
+            self._subset = np.ascontiguousarray(indices, np.uint32)
+            if len(self._subset):
+                self._ibo.set_data(self._subset)
+
+    @property
+    def drawn(self) -> int:
+        """How many nodes the draw call submits."""
+        return self.count if self._subset is None else len(self._subset)
+
     def set_lut(self, lut: np.ndarray) -> None:
         self._lut_tex.set_data(_as_lut(lut))  # resizes the texture when the length differs
         self.update()
@@ -187,7 +207,7 @@ class NodesVisual(Visual):
         view.view_program.vert["transform"] = mvp_function()
 
     def _prepare_draw(self, view) -> bool:
-        if self.count == 0:
+        if self.count == 0 or self.drawn == 0:
             return False
         m, vp = update_mvp(view)
         view.view_program["u_px_per_unit"] = px_per_unit(m, vp)

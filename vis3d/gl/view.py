@@ -17,8 +17,10 @@ from vis3d.gl.arcs import Arcs
 from vis3d.gl.colormaps import lut
 from vis3d.gl.edges import Edges
 from vis3d.gl.labels import Labels, declutter
+from vis3d.gl.maps import MapLOD, Maps
 from vis3d.gl.nodes import Nodes
 from vis3d.gl.picking import NodePicker
+from vis3d.scene import tiles_geometry
 from vis3d.scene.edges import edge_style
 
 BACKGROUND = "#10131a"
@@ -37,6 +39,7 @@ class NetworkView:
         self.view = canvas.central_widget.add_view()
         self.view.camera = camlib.OrbitCamera(fov=18, up="+z", translate_speed=1.0)
         self.nodes = None
+        self.maps = self.lod = None  # level of detail: far maps as quads (vis3d.gl.maps)
         self.edges = Edges(parent=self.view.scene)
         self.edges.order = 1
         self.arcs = Arcs(self.view.scene)   # skip connections and branches, whole model
@@ -72,6 +75,7 @@ class NetworkView:
         else:
             self.nodes.set_data(L.positions, session.visible_sizes(), session.values)
         self.picker = NodePicker(L.positions, session.visible_sizes(), min_radius_px=1.5)
+        self._install_lod(session)
         step = [np.arange(s.offset, s.offset + s.count, max(1, s.count // 200)) for s in L.slabs]
         self._frame_nodes = np.unique(np.concatenate(step))
         self.edges.clear()
@@ -79,8 +83,24 @@ class NetworkView:
         self._place_labels()
         self.reset_camera()
 
+    def _install_lod(self, session) -> None:
+        try:
+            tiles = tiles_geometry.compute(session.layout)
+        except ValueError as exc:  # a layout this LOD does not understand: points only
+            tiles = tiles_geometry.compute_none()
+            session.notify(f"level of detail off: {exc}", "info")
+        if self.maps is None:
+            self.maps = Maps(lut(session.colormap), tiles, len(session.values), session.values,
+                             parent=self.view.scene)
+            self.maps.order = -2  # before the nodes: its draw decides which nodes are drawn
+        else:
+            self.maps.set_tiles(tiles, len(session.values), session.values)
+        self.lod = MapLOD(self.nodes, self.maps, tiles)
+        self.lod.set_hidden_slabs(session.hidden)
+
     def _on_result(self, session) -> None:
         self.nodes.set_activations(session.values)
+        self.maps.set_values(session.values)
         self.canvas.update()
 
     def _on_edges(self, update) -> None:
@@ -95,18 +115,22 @@ class NetworkView:
         else:
             self.edges.set_colors(edge_style(inc)[1])
         if update.geometry:
+            previous = self.nodes.highlight
             self.nodes.set_highlight(update.node)
+            self.lod.refresh_highlight(previous)
         self.canvas.update()
 
     def _on_hidden(self, _hidden) -> None:
         sizes = self.session.visible_sizes()
         self.nodes.set_sizes(sizes)
         self.picker.set_sizes(sizes)
+        self.lod.set_hidden_slabs(self.session.hidden)
         self._place_labels()
         self.canvas.update()
 
     def _on_colormap(self, name: str) -> None:
         self.nodes.set_lut(lut(name))
+        self.maps.set_lut(lut(name))
         self.canvas.update()
 
     # --- labels and hint -------------------------------------------------------------

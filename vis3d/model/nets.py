@@ -1,5 +1,6 @@
 """The bundled architectures. Each is an ``nn.Sequential`` of named layers so that
-the probe, the layout and the edge builder can follow it layer by layer."""
+the probe, the layout and the edge builder can follow it layer by layer; in
+``mnist_resnet`` some of those layers are residual blocks (modules with named children)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,53 @@ def lenet5() -> nn.Sequential:
     ]))
 
 
-ARCHITECTURES = {"mnist_cnn": mnist_cnn, "lenet5": lenet5}
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and a skip connection around them:
+    ``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``. The shortcut is the identity
+    when shapes agree, else a 1x1 convolution with batch norm (child ``down``)."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(OrderedDict([
+                ("conv", nn.Conv2d(cin, cout, 1, stride=stride, bias=False)),
+                ("bn", nn.BatchNorm2d(cout)),
+            ]))
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        skip = x if self.down is None else self.down(x)
+        return self.relu2(y + skip)
+
+
+def mnist_resnet() -> nn.Sequential:
+    """A small residual CNN: conv 16@3x3 + BN, max-pool 2, three residual blocks
+    (16@14x14, 32@7x7 with a strided 1x1 shortcut, 32@7x7), average pool, FC 10."""
+    return nn.Sequential(OrderedDict([
+        ("norm", Standardize()),
+        ("conv1", nn.Conv2d(1, 16, 3, padding=1, bias=False)),
+        ("bn1", nn.BatchNorm2d(16)),
+        ("relu1", nn.ReLU()),
+        ("pool", nn.MaxPool2d(2)),
+        ("block1", ResBlock(16, 16)),
+        ("block2", ResBlock(16, 32, stride=2)),
+        ("block3", ResBlock(32, 32)),
+        ("avgpool", nn.AvgPool2d(7)),
+        ("flatten", nn.Flatten()),
+        ("drop", nn.Dropout(0.2)),
+        ("fc", nn.Linear(32, 10)),
+        ("softmax", nn.Softmax(dim=1)),
+    ]))
+
+
+ARCHITECTURES = {"mnist_cnn": mnist_cnn, "lenet5": lenet5, "mnist_resnet": mnist_resnet}
 DEFAULT_MODEL = "mnist_cnn"
 
 

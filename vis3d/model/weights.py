@@ -51,8 +51,13 @@ _ST_NAMES = {"I8": "int8", "U8": "uint8", "I16": "int16", "U16": "uint16", "I32"
 MAX_CARD_BYTES = 1 << 20
 
 
+def _is_counter(key: str, dtype_name: str) -> bool:
+    """BatchNorm's ``num_batches_tracked``: an int64 step counter, not a weight."""
+    return key.endswith(".num_batches_tracked") and dtype_name == "int64"
+
+
 def _check_dtype(path: Path, key: str, dtype_name: str, floating: bool) -> None:
-    if not floating:
+    if not floating and not _is_counter(key, dtype_name):
         raise Vis3dError(f"{path}: tensor {key} has dtype {dtype_name} (weights must be floating "
                          f"point: float16, bfloat16, float32 or float64)")
 
@@ -154,7 +159,8 @@ class _Weights:
                 raise Vis3dError(f"{self.path}: not a readable safetensors file ({exc})") from None
         for key, tensor in state.items():
             _check_finite(self.path, key, tensor)
-        return {k: v.float() for k, v in state.items()}
+        return {k: v if _is_counter(k, str(v.dtype).replace("torch.", "")) else v.float()
+                for k, v in state.items()}
 
 
 # Optional model card fields and the JSON types they must have.
