@@ -207,3 +207,17 @@ def test_cli_layers_predict_and_errors(tmp_path):
 def test_help_says_the_file_runs():
     res = _cli("--help")
     assert "RUNS when loaded" in " ".join(res.stdout.split())
+
+
+def test_an_untraceable_model_stays_usable_outside_the_probe():
+    """The fallback tracer's hooks stay registered; called on its own, the model must run
+    as if they were not there (it crashed once the probe had run)."""
+    s, x = _session("Untraceable")
+    model = s.loaded.model
+    t = torch.from_numpy(x).reshape(1, *s.probe.input_shape)
+    with torch.no_grad():
+        a = model(t)
+        b = model(t)
+    assert torch.equal(a, b)
+    s.set_input(None)
+    s.set_input(x)   # and the probe still works afterwards

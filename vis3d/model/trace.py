@@ -209,6 +209,7 @@ class HookTrace:
         self.model = model
         self.depth = 0
         self.busy = False
+        self._active = False   # hooks record only inside run(): the model stays usable alone
         self.ops: list[Op] = []
         self._names = _Names()
         self._qual = {id(m): n for n, m in model.named_modules()}
@@ -224,9 +225,12 @@ class HookTrace:
         self._first = False
 
     def _pre(self, module, args):
-        self.depth += 1
+        if self._active:
+            self.depth += 1
 
     def _post(self, module, args, out):
+        if not self._active:
+            return
         self.depth -= 1
         if self.depth == 0:
             self.event(module, args, {}, out)
@@ -265,11 +269,14 @@ class HookTrace:
         self._outs, self._fed = {}, {}
         self._count = 0
         self.depth = 0
+        self._active = True
         try:
             with torch.inference_mode(), _Recorder(self):
                 out = self.model(x)
         finally:
+            self._active = False
             self._alive = []
+            self._ids = {}
         if not self._first and self._count != len(self.ops):
             raise Vis3dError("the model computes different layers for different inputs")
         return out, self._outs, self._fed
