@@ -121,3 +121,15 @@ def test_session_imports_neither_qt_nor_vispy():
             "print(any(m.split('.')[0] in ('PyQt5', 'vispy') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_pinned_history_holds_its_value_until_the_input_changes(session):
+    import time
+    session.set_input(sample(3))
+    node = session.layout.slab("fc1").offset
+    session.pinned = node
+    value = float(session.normaliser.raw[node])
+    old = session.history[-1]
+    session.history[-1] = (time.monotonic() - 30.0, old[1])   # the input last changed 30 s ago
+    t, v = session.pinned_history(10.0)
+    assert len(v) >= 2 and np.allclose(v, value) and t[0] == -10.0 and t[-1] == 0.0

@@ -83,23 +83,38 @@ def test_labels_never_overlap(window, qtbot):
     view = window.view
     for az, el in ((-65, 22), (-90, 0), (0, 10), (30, 60), (-150, -20)):
         view.set_view(az, el)
-        declutter([view.digits, view.labels], view.nodes, window.canvas.size)
-        boxes = [g.boxes(view.nodes, window.canvas.size)[list(g.shown)] for g in (view.digits, view.labels)]
+        declutter([view.digits, view.labels], view.nodes, window.canvas.size,
+                  alternates={1: view.label_places})
+        groups = (view.digits, view.labels, *view.label_places)
+        boxes = [g.boxes(view.nodes, window.canvas.size)[list(g.shown)] for g in groups]
         b = np.concatenate([x for x in boxes if len(x)])
         for i in range(len(b)):
             for j in range(i + 1, len(b)):
                 overlap = b[i, 0] < b[j, 2] and b[j, 0] < b[i, 2] and b[i, 1] < b[j, 3] and b[j, 1] < b[i, 3]
                 assert not overlap, (az, el, i, j)
+        # A layer is named once at most, and at the first view every layer is named.
+        places = [set(g.shown) for g in (view.labels, *view.label_places)]
+        assert sum(len(p) for p in places) == len(set().union(*places))
+    view.reset_camera()
+    view.render()
+    named = set().union(*(set(g.shown) for g in (view.labels, *view.label_places)))
+    n = len(window.session.layout.slabs)
+    assert len(named) >= n - 1 and {0, n - 1} <= named, named   # crowded FC layers may share
 
 
-def test_controls_hint_shows_and_is_dismissed(window, settings):
+def test_controls_hint_hides_on_use_and_h_toggles_it(window, settings, qtbot):
     assert window.view.hint.visible
-    window.activateWindow()
-    window.canvas.native.setFocus()
     send_mouse(window.canvas.native, "press", QPoint(5, 5), Qt.LeftButton, Qt.LeftButton)
     send_mouse(window.canvas.native, "release", QPoint(5, 5), Qt.LeftButton, Qt.NoButton)
     assert not window.view.hint.visible
-    assert settings.value("hint_dismissed") == "1"
+    assert settings.value("hint_dismissed", "0") != "1"   # a click hides it for now only
+    window.activateWindow()
+    window.canvas.native.setFocus()
+    qtbot.keyClick(window.canvas.native, Qt.Key_H)        # H: hidden and remembered
+    assert not window.view.hint.visible and settings.value("hint_dismissed") == "1"
+    qtbot.keyClick(window.canvas.native, Qt.Key_H)        # H again brings it back
+    assert window.view.hint.visible and settings.value("hint_dismissed") == "0"
+    assert window.actions["hint"].isChecked()
 
 
 def test_shift_drag_pans_the_view(window, qtbot):
@@ -125,3 +140,11 @@ def test_shift_drag_pans_the_view(window, qtbot):
     assert np.linalg.norm(np.array(cam.center) - start) > 1.0
     moved = window.view.project([0])[0, :2] - before
     assert 120 < moved[0] < 300 and abs(moved[1]) < 60
+
+
+def test_tooltip_lists_one_input_per_line():
+    from vis3d.ui.scene_mouse import tooltip_text
+    text = tooltip_text("fc1 unit 3  act=0.5  | 4608 inputs, top: pool ch 1 (2,3) +0.40, pool ch 7 (1,1) -0.30")
+    lines = text.split("\n")
+    assert lines[0] == "fc1 unit 3  act=0.5" and len(lines) == 4
+    assert max(len(x) for x in lines) < 40

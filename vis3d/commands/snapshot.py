@@ -53,7 +53,7 @@ def render(session, size=(1280, 800), azimuth=None, elevation=None, hover=None) 
         view.set_view(azimuth, elevation)
         if hover is not None:
             session.pinned = hover
-        return canvas.render(alpha=False)
+        return view.render(alpha=False)
     finally:
         canvas.close()
 

@@ -58,24 +58,45 @@ class Labels:
             self.text.pos = np.zeros((1, 3), np.float32)
 
 
-def declutter(groups: list[Labels], node, size, margin: float = 3.0) -> None:
-    """Show, in priority order across all groups, each label that overlaps no shown one."""
+def declutter(groups: list[Labels], node, size, margin: float = 3.0,
+              alternates: dict | None = None) -> None:
+    """Show, in priority order across all groups, each label that overlaps no shown one.
+
+    ``alternates`` maps a group's position in ``groups`` to a list of groups with the same
+    labels at other anchors or in shorter words (below the layer instead of above, the name
+    without the shape): a label that does not fit in its own place is tried in each, in
+    order, before it is left out."""
     w, h = size
+    alternates = alternates or {}
+    boxes = [g.boxes(node, size) for g in groups]
+    alt_boxes = {g: [a.boxes(node, size) for a in alts] for g, alts in alternates.items()}
     items = []
     for g, group in enumerate(groups):
-        for i, box in enumerate(group.boxes(node, size)):
-            items.append((-group.priority[i], g, i, box))
-    items.sort(key=lambda t: (t[0], t[1], t[2]))
+        for i in range(len(boxes[g])):
+            items.append((-group.priority[i], g, i))
+    items.sort()
     placed: list[np.ndarray] = []
     keep: list[list[int]] = [[] for _ in groups]
-    for _, g, i, box in items:
-        if not np.all(np.isfinite(box)) or box[2] < 0 or box[0] > w or box[3] < 0 or box[1] > h:
-            continue
+    keep_alt: dict = {g: [[] for _ in alts] for g, alts in alternates.items()}
+
+    def fits(box) -> bool:
+        if not np.all(np.isfinite(box)) or box[0] < 0 or box[2] > w or box[1] < 0 or box[3] > h:
+            return False
         grown = box + (-margin, -margin, margin, margin)
-        if any(grown[0] < b[2] and b[0] < grown[2] and grown[1] < b[3] and b[1] < grown[3]
-               for b in placed):
-            continue
-        placed.append(box)
-        keep[g].append(i)
+        return not any(grown[0] < b[2] and b[0] < grown[2] and grown[1] < b[3] and b[1] < grown[3]
+                       for b in placed)
+
+    for _, g, i in items:
+        options = [(boxes[g][i], keep[g])]
+        for b, k in zip(alt_boxes.get(g, []), keep_alt.get(g, [])):
+            options.append((b[i], k))
+        for box, target in options:
+            if fits(box):
+                placed.append(box)
+                target.append(i)
+                break
     for group, k in zip(groups, keep):
         group._apply(tuple(sorted(k)))
+    for g, alts in alternates.items():
+        for alt, k in zip(alts, keep_alt[g]):
+            alt._apply(tuple(sorted(k)))

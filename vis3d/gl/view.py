@@ -45,6 +45,11 @@ class NetworkView:
         self.arcs = Arcs(self.view.scene)   # skip connections and branches, whole model
         self.arcs.visual.order = 0
         self.labels = Labels(self.view.scene, 9, "#c9d3e6", "bottom")
+        # Where a layer's label does not fit above it: below it, then its bare name.
+        self.labels_below = Labels(self.view.scene, 9, "#c9d3e6", "top")
+        self.names = Labels(self.view.scene, 9, "#c9d3e6", "bottom")
+        self.names_below = Labels(self.view.scene, 9, "#c9d3e6", "top")
+        self.label_places = [self.names, self.labels_below, self.names_below]
         self.digits = Labels(self.view.scene, 11, "#e8eefc", "top")
         self.hint = scene.visuals.Text(HINT, parent=canvas.scene, color="#8f9ab0", font_size=8,
                                        anchor_x="left", anchor_y="bottom")
@@ -142,6 +147,12 @@ class NetworkView:
         # Input and output names first, then the bigger layers.
         prio = [2.0 if s.kind in ("input", "output") else s.count / L.count for s in shown]
         self.labels.set([s.label for s in shown], pos, prio)
+        below = [(s.x, 0.0, float(L.positions[s.offset:s.offset + s.count, 2].min())
+                  - max(2.5, 1.5 * s.pitch)) for s in shown]
+        self.labels_below.set([s.label for s in shown], below, prio)
+        short = ["output" if s.kind == "output" else s.name for s in shown]
+        self.names.set(short, pos, prio)
+        self.names_below.set(short, below, prio)
         out = L.slabs[-1]
         if out.kind == "output" and out.index not in hidden:
             p = L.positions[out.offset:out.offset + out.count].copy()
@@ -158,8 +169,16 @@ class NetworkView:
                tuple(self.canvas.size), self.labels.strings.__len__())
         if key != self._label_key:
             self._label_key = key
-            declutter([self.digits, self.labels], self.nodes, self.canvas.size)
+            declutter([self.digits, self.labels], self.nodes, self.canvas.size,
+                      alternates={1: self.label_places})
             self.hint.pos = (10, self.canvas.size[1] - 14)
+
+    def render(self, **kwargs):
+        """``canvas.render`` with the labels placed for the current camera first (a render
+        draws without the draw event that places them)."""
+        self._label_key = None
+        self._before_draw()
+        return self.canvas.render(**kwargs)
 
     def set_hint_visible(self, visible: bool) -> None:
         if self.hint.visible != visible:

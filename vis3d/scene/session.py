@@ -339,10 +339,16 @@ class Session:
         self.events.notice.emit(Notice(text, level))
 
     def pinned_history(self, seconds: float = HISTORY_SECONDS) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds before now, raw value) of the pinned node over the last ``seconds``. The
+        value holds until the input changes, so the series always reaches now."""
+        if not self.history:
+            return np.zeros(0), np.zeros(0)
         now = time.monotonic()
         pts = [(t - now, v) for t, v in self.history if now - t <= seconds]
+        last = self.history[-1][1]
         if not pts:
-            return np.zeros(0), np.zeros(0)
+            pts = [(-seconds, last)]
+        pts.append((0.0, last))
         t, v = zip(*pts)
         return np.array(t), np.array(v)
 

@@ -74,7 +74,10 @@ class PredictionPanel(QWidget):
         top, bottom = 74, h - 18
         n = max(1, len(self.probs))
         bw = (w - 16) / n
-        step = max(1, int(np.ceil(24 / max(bw, 1e-6))))  # labels at least ~24 px apart
+        fm = p.fontMetrics()
+        names = [self.labels[k] if k < len(self.labels) else str(k) for k in range(n)]
+        widest = max(fm.horizontalAdvance(t) for t in names) + 6
+        step = max(1, int(np.ceil(widest / max(bw, 1e-6))))  # every label that fits
         for k in range(n):
             x = 8 + k * bw
             full = bottom - top
@@ -84,7 +87,7 @@ class PredictionPanel(QWidget):
             p.fillRect(QRectF(x + 3, bottom - full * v, bw - 6, full * v), col)
             p.setPen(TEXT)
             if k % step == 0:
-                name = self.labels[k] if k < len(self.labels) else str(k)
+                name = names[k]
                 p.drawText(QRectF(x - 0.5 * bw * (step - 1), bottom + 1, bw * step, 16),
                            Qt.AlignCenter, name)
         p.end()

@@ -15,9 +15,21 @@ from PyQt5.QtWidgets import QToolTip
 CLICK_SLOP_PX = 4
 
 
+def tooltip_text(description: str) -> str:
+    """A node's one-line description as a tooltip: one contributing input per line, so it
+    stays narrow."""
+    head, _, rest = description.partition("  | ")
+    if not rest:
+        return head
+    count, _, top = rest.partition(" top: ")
+    lines = [head, count.rstrip(",") + ", strongest:"] + ["  " + p for p in top.split(", ") if p]
+    return "\n".join(lines)
+
+
 class SceneMouse(QObject):
     hover_text = pyqtSignal(str)     # the hovered node's description ('' for none)
-    hint_dismissed = pyqtSignal()
+    hint_dismissed = pyqtSignal()   # the user started using the scene: hide the hint for now
+    hint_toggled = pyqtSignal()     # H: show or hide the hint (remembered)
     orbit_toggled = pyqtSignal()
 
     def __init__(self, canvas, view, session, parent=None):
@@ -58,7 +70,7 @@ class SceneMouse(QObject):
         self.hover_text.emit(text)
         x, y = self._pos
         QToolTip.showText(self.canvas.native.mapToGlobal(QPoint(int(x) + 16, int(y) + 12)),
-                          text.replace("  | ", "\n"), self.canvas.native)
+                          tooltip_text(text), self.canvas.native)
 
     def _on_press(self, event) -> None:
         self._press = tuple(event.pos[:2]) if event.button == 1 else None
@@ -87,4 +99,4 @@ class SceneMouse(QObject):
         elif name == "O":
             self.orbit_toggled.emit()
         elif name == "H":
-            self.hint_dismissed.emit()
+            self.hint_toggled.emit()

@@ -86,5 +86,9 @@ def build_toolbar(win) -> dict:
     view_menu = win.menuBar().addMenu("&View")
     view_menu.addAction(acts["reset"])
     view_menu.addAction(acts["orbit"])
+    acts["hint"] = QAction("Controls hint", win, checkable=True, checked=True)
+    acts["hint"].setToolTip("Show the mouse and key controls on the scene (H)")
+    acts["hint"].toggled.connect(win.show_hint)
+    view_menu.addAction(acts["hint"])
     view_menu.addMenu(layers)
     return acts

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.mouse = SceneMouse(self.canvas, self.view, self.session, self)
         self._connect()
         self._restore()
-        self.view.set_hint_visible(self.settings.value("hint_dismissed", "0") != "1")
+        self.actions["hint"].setChecked(self.settings.value("hint_dismissed", "0") != "1")
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(TICK_MS)
@@ -152,7 +152,8 @@ class MainWindow(QMainWindow):
         self.inputs.source_changed.connect(self._source_changed)
         self.inputs.pad.changed.connect(self._pad_changed)
         self.mouse.hover_text.connect(self.lbl_hover.setText)
-        self.mouse.hint_dismissed.connect(self._dismiss_hint)
+        self.mouse.hint_dismissed.connect(lambda: self.view.set_hint_visible(False))
+        self.mouse.hint_toggled.connect(lambda: self.actions["hint"].toggle())
         self.mouse.orbit_toggled.connect(lambda: self.actions["orbit"].trigger())
         self.canvas.events.draw.connect(lambda _e: self.clock.frame_drawn(self.session.version),
                                         position="last")
@@ -336,9 +337,11 @@ class MainWindow(QMainWindow):
     def _source_changed(self, source: str) -> None:
         self.actions["camera" if source == "camera" else "pad"].setChecked(True)
 
-    def _dismiss_hint(self) -> None:
-        self.view.set_hint_visible(False)
-        self.settings.setValue("hint_dismissed", "1")
+    def show_hint(self, on: bool) -> None:
+        """The controls hint on the canvas: View > Controls hint, or H; remembered. A click
+        on the scene hides it until the next start."""
+        self.view.set_hint_visible(on)
+        self.settings.setValue("hint_dismissed", "0" if on else "1")
 
     def open_weights_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open weights", "",
@@ -349,7 +352,7 @@ class MainWindow(QMainWindow):
     def save_screenshot(self, path: str | Path) -> Path:
         from vispy.io import write_png
         path = Path(path)
-        write_png(str(path), self.canvas.render(alpha=False))
+        write_png(str(path), self.view.render(alpha=False))
         self.say(f"saved {path}")
         return path
 
