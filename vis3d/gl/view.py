@@ -44,8 +44,10 @@ class NetworkView:
                                        anchor_x="left", anchor_y="bottom")
         self._fly = None
         self._label_key = None
-        self._orbit = Timer(interval=1 / frame_rate, connect=self._orbit_step, start=False)
-        self._fly_timer = Timer(interval=1 / frame_rate, connect=self._fly_step, start=False)
+        self._orbit = Timer(interval=1 / frame_rate, connect=self._orbit_step, start=False,
+                            app=canvas.app)
+        self._fly_timer = Timer(interval=1 / frame_rate, connect=self._fly_step, start=False,
+                               app=canvas.app)
         self.auto_fit = True  # refit on resize until the user moves the camera
         self.view.events.resize.connect(self._on_resize)
         for ev in (canvas.events.mouse_press, canvas.events.mouse_wheel):

@@ -150,8 +150,11 @@ class MainWindow(QMainWindow):
         self.mouse.hover_text.connect(self.lbl_hover.setText)
         self.mouse.hint_dismissed.connect(self._dismiss_hint)
         self.mouse.orbit_toggled.connect(lambda: self.actions["orbit"].trigger())
-        self.canvas.events.draw.connect(lambda _e: self.clock.frame_drawn(self.session.version),
-                                        position="last")
+        self.canvas.events.draw.connect(lambda _e: self.clock.frame_started(), position="first")
+        self.canvas.events.draw.connect(
+            lambda _e: self.clock.frame_drawn((self.session.version, self.session.hovered)),
+            position="last")
+        self.canvas.native.frameSwapped.connect(self.clock.frame_presented)
         self.prediction.show(self.session.prediction)
         self._on_result(self.session)
         self._update_colorbar()
