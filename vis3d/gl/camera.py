@@ -32,8 +32,13 @@ class OrbitCamera(scene.TurntableCamera):
     def set_distance(self, distance: float) -> None:
         """Distance, with VisPy's scale factor to match: panning (shift + drag) moves the
         scene by scale_factor per view width, so it must be the width seen at the centre."""
-        self.distance = float(distance)
-        self.scale_factor = 2.0 * self.distance * float(np.tan(np.radians(self.fov) / 2))
+        prev, self._resetting = self._resetting, True   # one view update for both
+        try:
+            self.distance = float(distance)
+            self.scale_factor = 2.0 * self.distance * float(np.tan(np.radians(self.fov) / 2))
+        finally:
+            self._resetting = prev
+        self.view_changed()
 
 
 def project(node, pts: np.ndarray) -> np.ndarray:
