@@ -273,8 +273,9 @@ class NetworkView:
 
     def _orbit_step(self, dt: float) -> None:
         cam = self.view.camera
-        cam.azimuth = (cam.azimuth + ORBIT_DEG_PER_S * dt) % 360
-        camlib.keep_framed(cam, self.nodes, self._frame_points(), self.canvas.size)
+        with cam.batch():   # framed by the last frame's projection: one view update a frame
+            camlib.keep_framed(cam, self.nodes, self._frame_points(), self.canvas.size)
+            cam.azimuth = (cam.azimuth + ORBIT_DEG_PER_S * dt) % 360
 
     def _animate(self) -> None:
         """One animation step at the start of a frame (the frame's end asks for the next)."""
