@@ -20,7 +20,7 @@ def test_double_click_flies_to_a_layer_from_outside_and_r_resets(window, qtbot):
         send_mouse(window.canvas.native, "double", pos, Qt.LeftButton, Qt.LeftButton)
         send_mouse(window.canvas.native, "release", pos, Qt.LeftButton, Qt.NoButton)
         slab = window.session.layout.slab(name)
-        qtbot.waitUntil(lambda: not window.view._fly_timer.running, timeout=3000)
+        qtbot.waitUntil(lambda: not window.view.flying, timeout=3000)
         eye = camlib.eye(window.view.nodes)
         assert np.any(eye < lo) or np.any(eye > hi), f"{name}: the camera is inside the net"
         # The layer fills a good part of the view and is wholly in it.

@@ -113,9 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="open the real window with the camera on a looping clip for SECONDS "
                            "(needs a display); report memory at 20 s and at the end, and the "
                            "time to close while the camera streams")
+    what.add_argument("--window", action="store_true",
+                      help="open the real window (needs a display), drive it with input events "
+                           "and time what it presents: orbit frames and fps, pen and hover to "
+                           "the presented frame, beside the same scene drawn offscreen")
     what.add_argument("--latency", action="store_true",
-                      help="open the real window (needs a display) and time pen moves until the "
-                           "frame showing their activations is drawn")
+                      help="the same as --window (the pen latency is one of its figures)")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
     p.add_argument("--clip", default=None, metavar="VIDEO",
                    help="with --soak: the clip the camera plays (default: one made from the samples)")

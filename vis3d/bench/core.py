@@ -211,31 +211,6 @@ def run(model: str | None, repeat: int | None = None, weights_path=None,
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items()}
 
 
-def latency(model: str | None) -> dict:
-    """Open the real window (needs a display) and time pen moves to drawn frames."""
-    import torch
-    from PyQt5.QtCore import QSettings
-
-    from vis3d.ui.app import check_opengl, make_qapp
-    from vis3d.bench.latency import measure_pen_latency
-    from vis3d.ui.window import MainWindow
-
-    torch.set_num_threads(1)
-    app = make_qapp()
-    check_opengl()
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        win = MainWindow(model=model, settings=QSettings(f"{tmp}/s.ini", QSettings.IniFormat))
-        win.resize(1280, 800)
-        win.show()
-        for _ in range(30):
-            app.processEvents()
-        res = measure_pen_latency(win)
-        res["nodes"] = win.session.layout.count
-        win.close()
-    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}
-
-
 def _rounded(d: dict) -> dict:
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}
 
@@ -259,8 +234,9 @@ def _print(result: dict, as_json: bool) -> None:
 
 def main(args) -> int:
     as_json = bool(getattr(args, "json", False))
-    if args.latency:
-        _print(latency(args.model), as_json)
+    if getattr(args, "window", False) or args.latency:
+        from vis3d.bench.present import window_bench
+        _print(window_bench(args.model), as_json)
         return 0
     if getattr(args, "soak", None):
         from vis3d.bench.soak import soak

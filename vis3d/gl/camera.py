@@ -9,6 +9,8 @@ so a fly-to can stay outside the net.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 from vispy import scene
 
@@ -29,11 +31,22 @@ class OrbitCamera(scene.TurntableCamera):
         self.azimuth = self._event_value[0] - d[0]
         self.elevation = float(np.clip(self._event_value[1] + d[1], -89.0, 89.0))
 
+    @contextmanager
+    def batch(self):
+        """Several changes, one view update (each VisPy setter recomputes the transforms)."""
+        prev, self._resetting = self._resetting, True
+        try:
+            yield self
+        finally:
+            self._resetting = prev
+        self.view_changed()
+
     def set_distance(self, distance: float) -> None:
         """Distance, with VisPy's scale factor to match: panning (shift + drag) moves the
         scene by scale_factor per view width, so it must be the width seen at the centre."""
-        self.distance = float(distance)
-        self.scale_factor = 2.0 * self.distance * float(np.tan(np.radians(self.fov) / 2))
+        with self.batch():
+            self.distance = float(distance)
+            self.scale_factor = 2.0 * self.distance * float(np.tan(np.radians(self.fov) / 2))
 
 
 def project(node, pts: np.ndarray) -> np.ndarray:

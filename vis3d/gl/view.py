@@ -9,8 +9,9 @@ Nothing here computes activations or edges, and nothing here knows Qt.
 from __future__ import annotations
 
 import numpy as np
+import time
+
 from vispy import scene
-from vispy.app import Timer
 
 from vis3d.gl import camera as camlib
 from vis3d.gl.arcs import Arcs
@@ -32,7 +33,7 @@ HINT = ("drag: orbit    wheel: zoom    shift+drag: pan    hover: edges    click:
 
 
 class NetworkView:
-    def __init__(self, canvas: scene.SceneCanvas, session, frame_rate: float = 60.0):
+    def __init__(self, canvas: scene.SceneCanvas, session):
         self.canvas = canvas
         self.session = session
         canvas.bgcolor = BACKGROUND
@@ -55,13 +56,18 @@ class NetworkView:
                                        anchor_x="left", anchor_y="bottom")
         self._fly = None
         self._label_key = None
-        self._orbit = Timer(interval=1 / frame_rate, connect=self._orbit_step, start=False)
-        self._fly_timer = Timer(interval=1 / frame_rate, connect=self._fly_step, start=False)
+        # Animation (auto-orbit, fly-to) is stepped by the frames themselves: each frame
+        # moves the camera by the wall time since the last one and asks for the next, so
+        # it runs at whatever rate the canvas presents frames (the window paces them to the
+        # display's refresh), and stops asking when nothing moves.
+        self._orbiting = False
+        self._anim_t: float | None = None
         self.auto_fit = True  # refit on resize until the user moves the camera
         self.view.events.resize.connect(self._on_resize)
         for ev in (canvas.events.mouse_press, canvas.events.mouse_wheel):
             ev.connect(self._user_camera)
         canvas.events.draw.connect(self._before_draw, position="first")
+        canvas.events.draw.connect(self._after_draw, position="last")
         ev = session.events
         ev.model.connect(self._on_model)
         ev.result.connect(self._on_result)
@@ -164,6 +170,8 @@ class NetworkView:
         self._label_key = None
 
     def _before_draw(self, _event=None) -> None:
+        if self._orbiting or self._fly is not None:
+            self._animate()
         cam = self.view.camera
         key = (float(cam.azimuth), float(cam.elevation), float(cam.distance), tuple(cam.center),
                tuple(self.canvas.size), self.labels.strings.__len__())
@@ -206,13 +214,13 @@ class NetworkView:
 
     def _user_camera(self, _event=None) -> None:
         self.auto_fit = False
-        self._fly_timer.stop()
+        self._fly = None
 
     def _frame_points(self) -> np.ndarray:
         return self.session.layout.positions[self._frame_nodes]
 
     def reset_camera(self) -> None:
-        self._fly_timer.stop()
+        self._fly = None
         self.auto_fit = True
         lo, hi = self.session.layout.bounds()
         cam = self.view.camera
@@ -279,32 +287,58 @@ class NetworkView:
         # Turn the short way round.
         target["azimuth"] = start["azimuth"] + ((target["azimuth"] - start["azimuth"] + 180) % 360 - 180)
         self.auto_fit = False
+        if not self._orbiting and self._fly is None:
+            self._anim_t = None
         self._fly = (start, target, 0.0, duration)
-        self._fly_timer.start()
+        self.canvas.update()
 
-    def _fly_step(self, event) -> None:
+    @property
+    def flying(self) -> bool:
+        return self._fly is not None
+
+    def _fly_step(self, dt: float) -> None:
         start, target, t, duration = self._fly
-        t = min(1.0, t + event.dt / duration if event.dt else 1.0)
-        self._fly = (start, target, t, duration)
+        t = min(1.0, t + dt / duration)
+        self._fly = (start, target, t, duration) if t < 1.0 else None
         k = t * t * (3 - 2 * t)
         self._apply_state({key: start[key] + k * (target[key] - start[key]) for key in start})
-        if t >= 1.0:
-            self._fly_timer.stop()
 
     @property
     def auto_orbit(self) -> bool:
-        return self._orbit.running
+        return self._orbiting
 
     def set_auto_orbit(self, on: bool) -> None:
-        if on and not self._orbit.running:
+        if on and not self._orbiting:
             # Orbit about the middle of the whole net, so it can be kept in frame.
             lo, hi = self.session.layout.bounds()
             self.view.camera.center = tuple(float(v) for v in (lo + hi) / 2)
-            self._orbit.start()
+            if self._fly is None:
+                self._anim_t = None
+            self._orbiting = True
+            self.canvas.update()
         elif not on:
-            self._orbit.stop()
+            self._orbiting = False
 
-    def _orbit_step(self, event) -> None:
+    def _orbit_step(self, dt: float) -> None:
         cam = self.view.camera
-        cam.azimuth = (cam.azimuth + ORBIT_DEG_PER_S * (event.dt or self._orbit.interval)) % 360
-        camlib.keep_framed(cam, self.nodes, self._frame_points(), self.canvas.size)
+        with cam.batch():   # framed by the last frame's projection: one view update a frame
+            camlib.keep_framed(cam, self.nodes, self._frame_points(), self.canvas.size)
+            cam.azimuth = (cam.azimuth + ORBIT_DEG_PER_S * dt) % 360
+
+    def _animate(self) -> None:
+        """One animation step at the start of a frame (the frame's end asks for the next)."""
+        now = time.perf_counter()
+        # The first frame of a run does not move; a stall of the loop moves 0.1 s at most.
+        dt = 0.0 if self._anim_t is None else min(now - self._anim_t, 0.1)
+        self._anim_t = now
+        if self._fly is not None:
+            self._fly_step(dt)
+        if self._orbiting:
+            self._orbit_step(dt)
+        if not self._orbiting and self._fly is None:
+            self._anim_t = None
+
+    def _after_draw(self, _event=None) -> None:
+        # Only now: the canvas ignores update requests made before it has drawn.
+        if self._orbiting or self._fly is not None:
+            self.canvas.update()

@@ -70,7 +70,8 @@ class SceneMouse(QObject):
         self.hover_text.emit(text)
         x, y = self._pos
         QToolTip.showText(self.canvas.native.mapToGlobal(QPoint(int(x) + 16, int(y) + 12)),
-                          tooltip_text(text), self.canvas.native)
+                          tooltip_text(text), getattr(self.canvas.native, "container",
+                                                      self.canvas.native))
 
     def _on_press(self, event) -> None:
         self._press = tuple(event.pos[:2]) if event.button == 1 else None

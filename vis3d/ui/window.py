@@ -14,7 +14,6 @@ import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout,
                              QWidget)
-from vispy import scene as vscene
 
 from vis3d.errors import Vis3dError
 from vis3d.gl.colormaps import lut
@@ -23,6 +22,7 @@ from vis3d.model import weights
 from vis3d.scene import tiles
 from vis3d.scene.session import Session
 from vis3d.ui.frameclock import FrameClock
+from vis3d.ui.glwindow import WindowCanvas
 from vis3d.ui.input_panel import InputPanel
 from vis3d.ui.notice import NoticeBar
 from vis3d.ui.panels import ColorBar, DetailsPanel, ImageView, PredictionPanel
@@ -45,7 +45,8 @@ class MainWindow(QMainWindow):
         loaded = self._load_first_model(model)
         self.session = Session(loaded, self.settings.value("normalise", "layer"),
                                self.settings.value("colormap", "ember"))
-        self.canvas = vscene.SceneCanvas(keys=None, show=False, size=(900, 700))
+        self.canvas = WindowCanvas(keys=None, show=False, size=(900, 700))
+        self.canvas_embedding = "QWindow in a window container"
         self.view = NetworkView(self.canvas, self.session)
         self.notice = NoticeBar()
         central = QWidget()
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(0)
         cl.addWidget(self.notice)
-        cl.addWidget(self.canvas.native, 1)
+        cl.addWidget(self.canvas.native.container, 1)
         self.setCentralWidget(central)
         self.clock = FrameClock()
         self._ticks = deque(maxlen=60)
@@ -69,6 +70,10 @@ class MainWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.timer.start(TICK_MS)
+        self._pen_timer = QTimer(self)   # a pen move too soon after the last run: run then
+        self._pen_timer.setSingleShot(True)
+        self._pen_timer.setTimerType(Qt.PreciseTimer)
+        self._pen_timer.timeout.connect(self.tick)
         self._stat_timer = QTimer(self)
         self._stat_timer.timeout.connect(self._update_stats)
         self._stat_timer.start(500)
@@ -155,8 +160,11 @@ class MainWindow(QMainWindow):
         self.mouse.hint_dismissed.connect(lambda: self.view.set_hint_visible(False))
         self.mouse.hint_toggled.connect(lambda: self.actions["hint"].toggle())
         self.mouse.orbit_toggled.connect(lambda: self.actions["orbit"].trigger())
-        self.canvas.events.draw.connect(lambda _e: self.clock.frame_drawn(self.session.version),
-                                        position="last")
+        self.canvas.events.draw.connect(lambda _e: self.clock.frame_started(), position="first")
+        self.canvas.events.draw.connect(
+            lambda _e: self.clock.frame_drawn((self.session.version, self.session.hovered)),
+            position="last")
+        self.canvas.native.frameSwapped.connect(self.clock.frame_presented)
         self.prediction.set_labels(self.session.labels)
         self.prediction.show(self.session.prediction)
         self._on_result(self.session)
@@ -208,8 +216,13 @@ class MainWindow(QMainWindow):
     def _pad_changed(self) -> None:
         """Run the network at once on a pen move, at most once per display frame."""
         self.clock.input_changed()
-        if time.perf_counter() - self._last_apply >= TICK_MS / 1000 and self.inputs.source == "pad":
+        if self.inputs.source != "pad":
+            return
+        wait = TICK_MS / 1000 - (time.perf_counter() - self._last_apply)
+        if wait <= 0:
             self.tick()
+        elif not self._pen_timer.isActive():   # not the periodic tick: up to 16 ms later
+            self._pen_timer.start(max(1, int(np.ceil(1000 * wait))))
 
     def show_image_file(self, path: str) -> bool:
         """An image file as the input (``--input``): a drawing goes onto the pad, a photo of
@@ -382,6 +395,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
+        self._pen_timer.stop()
         self._stat_timer.stop()
         self.view.set_auto_orbit(False)
         self.inputs.close_camera()
