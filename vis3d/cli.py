@@ -33,6 +33,16 @@ def _add_model(p: argparse.ArgumentParser, top: bool = False) -> None:
                    help="the model's input shape, where it cannot be told from its first layer")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vis3d", epilog=EPILOG,
@@ -119,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "the presented frame, beside the same scene drawn offscreen")
     what.add_argument("--latency", action="store_true",
                       help="the same as --window (the pen latency is one of its figures)")
-    p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
+    p.add_argument("--repeat", type=_positive_int, default=None, help="repetitions per figure")
     p.add_argument("--clip", default=None, metavar="VIDEO",
                    help="with --soak: the clip the camera plays (default: one made from the samples)")
     return parser

@@ -24,9 +24,9 @@ def check_display() -> None:
         raise Vis3dError(NO_DISPLAY)
     if display and os.environ.get("QT_QPA_PLATFORM", "xcb").startswith("xcb") \
             and not _x_display_answers():
-        raise Vis3dError(f"cannot open display {display}: no X server answers there (is it "
-                         "running, and is DISPLAY right?); without one, use scripts/run.sh or "
-                         "xvfb-run -a vis3d")
+        raise Vis3dError(f"cannot open display {display}: no X server answers there, or it "
+                         "refused the connection (check DISPLAY and XAUTHORITY); without a "
+                         "display, use scripts/run.sh or xvfb-run -a vis3d")
 
 
 def _x_display_answers() -> bool:
@@ -43,7 +43,16 @@ def _x_display_answers() -> bool:
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    dpy = xlib.XOpenDisplay(None)
+    # libxcb prints its own complaint ("Authorization required...") on stderr: keep it
+    # out, so the user reads the one line below.
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            dpy = xlib.XOpenDisplay(None)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     if not dpy:
         return False
     xlib.XCloseDisplay(dpy)
