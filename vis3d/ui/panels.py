@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtCore import QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
-from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QSizePolicy, QWidget
 
 ACCENT = QColor("#ffb347")
 TEXT = QColor("#d7deec")
@@ -213,44 +213,3 @@ class Sparkline(QWidget):
             p.setPen(DIM)
             p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, "pin a node to follow it")
         p.end()
-
-
-class DetailsPanel(QWidget):
-    """What a pinned node is: its receptive field, its weights, its recent activation."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        self.title = QLabel("Click a node to pin it.")
-        self.title.setMinimumHeight(48)
-        self.title.setWordWrap(True)
-        # Long descriptions wrap; they must never widen the dock (that would move the scene).
-        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.field = ImageView("receptive field on the input")
-        self.weights = ImageView("weights")
-        self.history = Sparkline()
-        lay.addWidget(self.title)
-        lay.addWidget(self.field)
-        lay.addWidget(self.weights)
-        lay.addWidget(QLabel("activation, last 10 s"))
-        lay.addWidget(self.history)
-
-    def show_node(self, title: str, field_img, box, weights) -> None:
-        """A newly pinned node: everything, the weight image included."""
-        if weights is None:
-            self.weights.set_image(None, caption="(no weights: input or pooling node)")
-        else:
-            self.weights.set_image(weights[0], caption=weights[1])
-        self.update_node(title, field_img, box)
-
-    def update_node(self, title: str, field_img, box) -> None:
-        """The pinned node under a new input: its text and receptive field, not its weights."""
-        self.title.setText(title)
-        self.field.set_image(field_img, box)
-
-    def clear(self) -> None:
-        self.title.setText("Click a node to pin it.")
-        self.field.set_image(None)
-        self.weights.set_image(None)
-        self.history.set_series(np.zeros(0), np.zeros(0))

@@ -19,13 +19,13 @@ from vis3d.errors import Vis3dError
 from vis3d.gl.colormaps import lut
 from vis3d.gl.view import NetworkView
 from vis3d.model import weights
-from vis3d.scene import tiles
 from vis3d.scene.session import Session
 from vis3d.ui.frameclock import FrameClock
 from vis3d.ui.glwindow import WindowCanvas
 from vis3d.ui.input_panel import InputPanel
 from vis3d.ui.notice import NoticeBar
-from vis3d.ui.panels import ColorBar, DetailsPanel, ImageView, PredictionPanel
+from vis3d.ui.details import DetailsPanel
+from vis3d.ui.panels import ColorBar, ImageView, PredictionPanel
 from vis3d.ui.scene_mouse import SceneMouse
 from vis3d.ui.toolbar import build_toolbar
 
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         ev.model.connect(self._on_model)
         ev.result.connect(self._on_result)
         ev.prediction.connect(self.prediction.show)
-        ev.pinned.connect(self._on_pinned)
+        self.details.bind(self.session)
         ev.normalise.connect(lambda _m: self._update_colorbar())
         ev.colormap.connect(lambda _m: self._update_colorbar())
         ev.notice.connect(self._on_notice)
@@ -250,7 +250,6 @@ class MainWindow(QMainWindow):
     # --- session -> widgets -------------------------------------------------------------
     def _on_model(self, session) -> None:
         self.actions["fill_layers"]()
-        self.details.clear()
         self.lbl_hover.setText("")
         self.actions["model_box"].setCurrentText(session.name)
         self.prediction.set_labels(session.labels)
@@ -263,27 +262,8 @@ class MainWindow(QMainWindow):
                 else img[0]
         self.preview.set_image(img if img is not None else np.zeros(session.layout.slabs[0].shape[-2:]),
                                caption="" if img is not None else "no digit")
-        if session.pinned is not None:
-            self._show_pinned(full=False)
         if session.normalise == "global":
             self._update_colorbar()
-
-    def _on_pinned(self, node) -> None:
-        if node is None:
-            self.details.clear()
-        else:
-            self._show_pinned(full=True)
-
-    def _show_pinned(self, full: bool) -> None:
-        s = self.session
-        node = s.pinned
-        title = "Pinned: " + s.describe(node, top=3).replace("  | ", "\n")
-        box = tiles.receptive_field(s, node)
-        if full:
-            self.details.show_node(title, s.acts.input, box, tiles.weight_image(s, node))
-        else:
-            self.details.update_node(title, s.acts.input, box)
-        self.details.history.set_series(*s.pinned_history())
 
     def _update_colorbar(self) -> None:
         self.colorbar.show_normalisation(lut(self.session.colormap), self.session.normaliser)
@@ -389,9 +369,7 @@ class MainWindow(QMainWindow):
         fps = self.clock.fps()
         self.lbl_fps.setText(f"{fps:.0f} fps" if fps >= 2 else "idle")
         self.lbl_tick.setText(f"tick {self.tick_ms:.1f} ms" if self._ticks else "")
-        s = self.session
-        if s.pinned is not None and s.history and time.monotonic() - s.history[-1][0] < 10.5:
-            self.details.history.set_series(*s.pinned_history())  # the time axis moves on
+        self.details.tick()
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
