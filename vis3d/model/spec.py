@@ -280,8 +280,6 @@ def check(spec: Spec) -> list[LayerInfo]:
         raise SpecError(f"{_where(last, spec.layers[last].text())}: the net must end with "
                         f"{CLASSES} outputs, one per digit (e.g. 'fc {CLASSES}'); it ends with "
                         f"{_dims(shape)}", last)
-    if not any(layer.kind in ("conv", "fc") for layer in spec.layers):
-        raise SpecError("the design has no layer with weights (conv or fc)")
     total = sum(info.parameters for info in infos)
     if total > MAX_PARAMETERS:
         raise SpecError(f"the design has {total:,} parameters (at most {MAX_PARAMETERS:,})")
