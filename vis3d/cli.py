@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--latency", action="store_true",
                       help="open the real window (needs a display) and time pen moves until the "
                            "frame showing their activations is drawn")
+    what.add_argument("--training", action="store_true",
+                      help="one mnist_cnn epoch through 'vis3d train' and in the real window's "
+                           "builder (needs a display and MNIST), and the window's orbit, hover "
+                           "and pen response idle and while training")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure")
     return parser
 

@@ -246,6 +246,10 @@ def main(args) -> int:
     if args.latency:
         _print(latency(args.model), as_json)
         return 0
+    if getattr(args, "training", False):
+        from vis3d.bench.training import measure
+        _print(measure(), as_json)
+        return 0
     if args.scale:
         from vis3d.bench import render as br
         import torch

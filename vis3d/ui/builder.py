@@ -14,11 +14,11 @@ import re
 import time
 from pathlib import Path
 
-from PyQt5.QtCore import QEvent, Qt, pyqtSignal
+from PyQt5.QtCore import QEvent, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor
 from PyQt5.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QDoubleSpinBox,
                              QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                             QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                             QPushButton, QScrollArea, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                              QWidget)
 
 from vis3d.errors import Vis3dError
@@ -46,6 +46,11 @@ def data_problem(directory: Path | None = None) -> str | None:
 
 def _dims(shape) -> str:
     return "x".join(str(d) for d in shape)
+
+
+class _Scroll(QScrollArea):
+    def sizeHint(self) -> QSize:
+        return QSize(260, 400)
 
 
 class BuilderDock(QDockWidget):
@@ -91,7 +96,7 @@ class BuilderDock(QDockWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setMinimumHeight(190)
         self.table.currentItemChanged.connect(self._selected)
-        for col, width in ((0, 26), (1, 130), (2, 80)):
+        for col, width in ((0, 26), (1, 120), (2, 72)):
             self.table.setColumnWidth(col, width)
         lay.addWidget(self.table, 2)
         self.edit = QLineEdit()
@@ -120,7 +125,12 @@ class BuilderDock(QDockWidget):
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
         lay.addWidget(self._build_training(), 3)
-        self.setWidget(root)
+        scroll = _Scroll()   # the dock never makes the window or its dock area larger
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(root)
+        self.setWidget(scroll)
 
     def _build_training(self) -> QWidget:
         box = QWidget()
@@ -147,8 +157,12 @@ class BuilderDock(QDockWidget):
         self.btn_save.clicked.connect(lambda: self.save())
         self.name = QLineEdit()
         self.name.setPlaceholderText("name to save as")
-        for w in (self.btn_train, self.btn_pause, self.btn_stop, self.name, self.btn_save):
+        for w in (self.btn_train, self.btn_pause, self.btn_stop):
             row.addWidget(w)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.name, 1)
+        row.addWidget(self.btn_save)
         lay.addLayout(row)
         self.status = QLabel("")
         self.status.setWordWrap(True)

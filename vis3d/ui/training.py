@@ -62,7 +62,7 @@ class Curves(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setMinimumSize(240, 180)
+        self.setMinimumSize(220, 170)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.clear()
 
@@ -152,7 +152,7 @@ class ConfusionView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.matrix: np.ndarray | None = None
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(190, 190)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def set_matrix(self, matrix) -> None:

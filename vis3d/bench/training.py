@@ -1,0 +1,145 @@
+"""``vis3d bench --training``: training in the window against ``vis3d train``, and how the
+window answers while it trains.
+
+One epoch of mnist_cnn on the MNIST training images through ``vis3d train --threads 1``
+(a subprocess, before and after), and the same epoch started from the builder dock of the
+real window (torch on one thread as well). Around it, in the window: the time from a
+mouse drag on the scene (orbit) or a hover move to the frame that shows it, idle and while
+training, and the pen-to-frame latency on the draw pad, idle and while training.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import QEvent, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtWidgets import QApplication
+
+from vis3d.errors import Vis3dError
+
+ARCH = "mnist_cnn"
+
+
+def cli_epoch_seconds(data_dir: Path, tmp: str) -> float:
+    out = Path(tmp) / "cli.safetensors"
+    res = subprocess.run([sys.executable, "-m", "vis3d", "train", "--data", str(data_dir),
+                          "--arch", ARCH, "--epochs", "1", "--threads", "1", "--out", str(out)],
+                         capture_output=True, text=True, timeout=1800)
+    if res.returncode != 0:
+        raise Vis3dError(f"vis3d train failed: {res.stderr.strip().splitlines()[-1:]}")
+    return float(json.loads(out.with_suffix(".json").read_text())["history"][0]["seconds"])
+
+
+def _send(widget, kind, pos, button=Qt.NoButton, buttons=Qt.NoButton) -> None:
+    QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(*pos), button, buttons, Qt.NoModifier))
+
+
+class _Frames:
+    """Counts the scene's drawn frames; ``wait`` returns once a new one is drawn."""
+
+    def __init__(self, win):
+        self.n = 0
+        win.canvas.events.draw.connect(self._drawn, position="last")
+        self.app = QApplication.instance()
+
+    def _drawn(self, _event) -> None:
+        self.n += 1
+
+    def wait(self, timeout: float = 2.0) -> None:
+        start, end = self.n, time.perf_counter() + timeout
+        while self.n == start and time.perf_counter() < end:
+            self.app.processEvents()
+
+
+def scene_response(win, frames: _Frames, steps: int = 80) -> dict:
+    """Median ms from a drag step (orbit) or a hover move to the frame showing it."""
+    native = win.canvas.native
+    w, h = native.width(), native.height()
+    drag, hover = [], []
+    pos = (w * 0.5, h * 0.5)
+    _send(native, QEvent.MouseButtonPress, pos, Qt.LeftButton, Qt.LeftButton)
+    for k in range(steps):
+        pos = (w * 0.5 + 120 * np.sin(k / 10), h * 0.5 + 40 * np.cos(k / 13))
+        t0 = time.perf_counter()
+        _send(native, QEvent.MouseMove, pos, Qt.NoButton, Qt.LeftButton)
+        frames.wait()
+        drag.append(time.perf_counter() - t0)
+    _send(native, QEvent.MouseButtonRelease, pos, Qt.LeftButton, Qt.NoButton)
+    for k in range(steps):
+        pos = (w * (0.3 + 0.4 * (k % 17) / 17), h * (0.35 + 0.3 * (k % 7) / 7))
+        t0 = time.perf_counter()
+        _send(native, QEvent.MouseMove, pos)
+        frames.wait()
+        hover.append(time.perf_counter() - t0)
+    return {"orbit_frame_ms": 1e3 * float(np.median(drag)),
+            "hover_frame_ms": 1e3 * float(np.median(hover))}
+
+
+def measure(data_dir: Path | None = None) -> dict:
+    import torch
+    from PyQt5.QtCore import QSettings
+
+    from vis3d.bench.latency import measure_pen_latency
+    from vis3d.model import data
+    from vis3d.paths import assets_dir, default_mnist_dir
+    from vis3d.ui.app import check_opengl, make_qapp
+    from vis3d.ui.window import MainWindow
+
+    data_dir = Path(data_dir or default_mnist_dir())
+    data.load_split(data_dir, "test")  # a clear error now if the data are missing
+    torch.set_num_threads(1)
+    res: dict = {"arch": ARCH, "threads": 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        cli = [cli_epoch_seconds(data_dir, tmp)]
+        app = make_qapp()
+        check_opengl()
+        win = MainWindow(settings=QSettings(f"{tmp}/s.ini", QSettings.IniFormat))
+        win.resize(1280, 800)
+        win.show()
+        for _ in range(30):
+            app.processEvents()
+        win.show_image_file(str(assets_dir() / "samples" / "pad_7.png"))
+        frames = _Frames(win)
+        b = win.builder
+        b.load_preset(ARCH)
+        b.epochs.setValue(1)
+        for _ in range(10):
+            app.processEvents()
+        idle = scene_response(win, frames)
+        idle.update(measure_pen_latency(win, moves=120))
+        win.show_image_file(str(assets_dir() / "samples" / "pad_7.png"))
+        if not b.train():
+            raise Vis3dError("the builder could not start training")
+        time.sleep(0.5)
+        busy = scene_response(win, frames)
+        busy.update(measure_pen_latency(win, moves=120))
+        while b.thread is not None:
+            app.processEvents()
+            time.sleep(0.005)
+        window_epoch = float(b.trainer.history[0]["seconds"])
+        res["window_publishes"] = b.publishes
+        win.close()
+        cli.append(cli_epoch_seconds(data_dir, tmp))
+    cli_s = float(np.mean(cli))
+    res.update({
+        "cli_epoch_s": cli_s, "cli_epoch_runs_s": cli, "window_epoch_s": window_epoch,
+        "epoch_ratio": window_epoch / cli_s,
+        "idle_orbit_frame_ms": idle["orbit_frame_ms"],
+        "training_orbit_frame_ms": busy["orbit_frame_ms"],
+        "orbit_frame_ratio": busy["orbit_frame_ms"] / idle["orbit_frame_ms"],
+        "idle_hover_frame_ms": idle["hover_frame_ms"],
+        "training_hover_frame_ms": busy["hover_frame_ms"],
+        "hover_frame_ratio": busy["hover_frame_ms"] / idle["hover_frame_ms"],
+        "idle_pen_latency_ms": idle["pen_latency_ms"],
+        "training_pen_latency_ms": busy["pen_latency_ms"],
+        "training_pen_latency_p90_ms": busy["pen_latency_p90_ms"],
+    })
+    return {k: (round(v, 3) if isinstance(v, float) else
+                [round(x, 2) for x in v] if isinstance(v, list) else v) for k, v in res.items()}
