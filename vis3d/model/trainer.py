@@ -79,6 +79,8 @@ class Progress:
     accuracy: float       # running training accuracy over this epoch (augmented images)
     seconds: float        # since the start
     epoch_done: bool = False
+    recent_loss: float = 0.0      # moving average over about the last 50 batches
+    recent_accuracy: float = 0.0
 
     @property
     def fraction(self) -> float:
@@ -134,6 +136,7 @@ class Trainer:
         self._order = None
         self._seen = self._correct = 0
         self._loss_sum = 0.0
+        self._recent: list[float] | None = None   # [loss, accuracy], moving averages
         self._started = time.monotonic()
         self._epoch_started = self._started
         self._run = threading.Event()
@@ -170,9 +173,12 @@ class Trainer:
         self._correct += int((out.argmax(1) == y).sum())
         self._loss_sum += loss.item() * len(idx)
         self.step_in_epoch += 1
+        batch = [loss.item(), float((out.argmax(1) == y).float().mean())]
+        self._recent = batch if self._recent is None else \
+            [0.96 * r + 0.04 * b for r, b in zip(self._recent, batch)]
         progress = Progress(self.epoch, s.epochs, self.step_in_epoch, self.steps_per_epoch,
                             self._loss_sum / self._seen, self._correct / self._seen,
-                            time.monotonic() - self._started)
+                            time.monotonic() - self._started, False, *self._recent)
         if self.step_in_epoch == self.steps_per_epoch:
             self._end_epoch(progress)
             progress.epoch_done = True

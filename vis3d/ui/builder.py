@@ -127,7 +127,7 @@ class BuilderDock(QDockWidget):
         lay.addWidget(self._build_training(), 3)
         scroll = _Scroll()   # the dock never makes the window or its dock area larger
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        root.setMinimumWidth(300)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setWidget(root)
         self.setWidget(scroll)
@@ -142,7 +142,8 @@ class BuilderDock(QDockWidget):
                                  value=0.003)
         self.batch = QSpinBox(minimum=8, maximum=1024, value=64)
         self.seed = QSpinBox(minimum=0, maximum=999_999, value=0)
-        for i, (text, w) in enumerate((("epochs", self.epochs), ("learning rate", self.lr),
+        self.lr.setToolTip("peak learning rate (one-cycle schedule, AdamW)")
+        for i, (text, w) in enumerate((("epochs", self.epochs), ("lr", self.lr),
                                        ("batch", self.batch), ("seed", self.seed))):
             sub = QFormLayout()
             sub.addRow(text, w)
@@ -251,6 +252,7 @@ class BuilderDock(QDockWidget):
         if select is not None and 0 <= select < len(self.items):
             self.table.setCurrentItem(self.table.topLevelItem(select))
         self.spec_edit.setText(" | ".join(self.items))
+        self.spec_edit.setCursorPosition(0)
         if self.error is not None:
             self.summary.setText(f"<span style='color:#ff9a8a'>{self.error}</span>")
         else:

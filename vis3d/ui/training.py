@@ -57,8 +57,9 @@ class TrainThread(QThread):
 
 
 class Curves(QWidget):
-    """Running training loss (top) and accuracy (bottom: running training accuracy, and the
-    test accuracy after each epoch) against epochs."""
+    """Training loss (top) and accuracy (bottom: training accuracy, and the test accuracy
+    after each epoch) against epochs; the training figures are moving averages over about
+    the last 50 batches."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -75,8 +76,8 @@ class Curves(QWidget):
 
     def add(self, p) -> None:
         x = (p.epoch - 1) + p.step / max(1, p.steps)
-        self.loss.append((x, p.loss))
-        self.train.append((x, p.accuracy))
+        self.loss.append((x, p.recent_loss))
+        self.train.append((x, p.recent_accuracy))
         if len(self.loss) > MAX_POINTS:
             self.loss, self.train = self.loss[::2], self.train[::2]
         self.update()
