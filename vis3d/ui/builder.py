@@ -25,23 +25,13 @@ from vis3d.errors import Vis3dError
 from vis3d.model import data, spec as spec_mod
 from vis3d.model.weights import LoadedModel
 from vis3d.paths import default_mnist_dir, user_models_dir
-from vis3d.ui.training import ConfusionView, Curves, TrainThread
+from vis3d.ui.training import ConfusionView, Curves, TrainThread, data_problem
 
 NEW_LAYER = {"conv": "conv 16 k3", "maxpool": "maxpool 2", "avgpool": "avgpool 2",
              "batchnorm": "batchnorm", "dropout": "dropout 0.25", "relu": "relu",
              "leakyrelu": "leakyrelu", "tanh": "tanh", "sigmoid": "sigmoid",
              "flatten": "flatten", "fc": "fc 64", "softmax": "softmax"}
 BAD = QColor("#a04848")
-
-
-def data_problem(directory: Path | None = None) -> str | None:
-    """Why training cannot start for want of MNIST files, or None."""
-    directory = directory or default_mnist_dir()
-    for stem in data.FILES.values():
-        if not any((directory / f"{stem}{ext}").is_file() for ext in ("", ".gz")):
-            return (f"no MNIST data: {stem} is not in {directory} (looked in $VIS3D_MNIST, "
-                    f"else ~/.cache/vis3d/mnist); get it with 'vis3d data download'")
-    return None
 
 
 def _dims(shape) -> str:

@@ -4,12 +4,15 @@ loss/accuracy curves and the confusion matrix."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import QRectF, Qt, QThread, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
+from vis3d.model import data
+from vis3d.paths import default_mnist_dir
 from vis3d.ui.panels import ACCENT, DIM, TEXT
 
 LOSS = QColor("#ff8a5b")
@@ -17,6 +20,16 @@ TRAIN = QColor("#5b8fd9")
 TEST = ACCENT
 GRID = QColor("#2a3142")
 MAX_POINTS = 4000
+
+
+def data_problem(directory: Path | None = None) -> str | None:
+    """Why training cannot start for want of MNIST files, or None."""
+    directory = directory or default_mnist_dir()
+    for stem in data.FILES.values():
+        if not any((directory / f"{stem}{ext}").is_file() for ext in ("", ".gz")):
+            return (f"no MNIST data: {stem} is not in {directory} (looked in $VIS3D_MNIST, "
+                    f"else ~/.cache/vis3d/mnist); get it with 'vis3d data download'")
+    return None
 
 
 class TrainThread(QThread):
