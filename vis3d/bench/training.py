@@ -3,7 +3,8 @@ window answers while it trains.
 
 One epoch of mnist_cnn on the MNIST training images through ``vis3d train --threads 1``
 (a subprocess), and the same epoch started from the builder dock of the real window (torch
-on one thread as well), alternated; the medians are reported. Around it, in the window: the time from a
+on one thread as well), alternated; the fastest run of each is compared (other load on a
+shared machine only slows runs down), the ratio of the medians is reported too. Around it, in the window: the time from a
 mouse drag on the scene (orbit) or a hover move to the frame that shows it, idle and while
 training, and the pen-to-frame latency on the draw pad, idle and while training.
 """
@@ -82,7 +83,7 @@ def scene_response(win, frames: _Frames, steps: int = 80) -> dict:
             "hover_frame_ms": 1e3 * float(np.median(hover))}
 
 
-def measure(data_dir: Path | None = None, rounds: int = 2) -> dict:
+def measure(data_dir: Path | None = None, rounds: int = 3) -> dict:
     import torch
     from PyQt5.QtCore import QSettings
 
@@ -138,11 +139,14 @@ def measure(data_dir: Path | None = None, rounds: int = 2) -> dict:
             app.processEvents()
             time.sleep(0.005)
         win.close()
-    cli_s, window_epoch = float(np.median(cli)), float(np.median(window_runs))
+    # Other work on a shared machine only ever slows a run down: the fastest of each is the
+    # fairest comparison; the medians are reported too.
+    cli_s, window_epoch = float(np.min(cli)), float(np.min(window_runs))
     res.update({
         "cli_epoch_s": cli_s, "cli_epoch_runs_s": cli, "window_epoch_s": window_epoch,
         "window_epoch_runs_s": window_runs,
         "epoch_ratio": window_epoch / cli_s,
+        "epoch_ratio_medians": float(np.median(window_runs) / np.median(cli)),
         "idle_orbit_frame_ms": idle["orbit_frame_ms"],
         "training_orbit_frame_ms": busy["orbit_frame_ms"],
         "orbit_frame_ratio": busy["orbit_frame_ms"] / idle["orbit_frame_ms"],

@@ -45,7 +45,7 @@ class TrainThread(QThread):
     outcome = pyqtSignal(object)
     failed = pyqtSignal(str)
 
-    def __init__(self, trainer, publish_every: float = 0.3, progress_hz: float = 10.0,
+    def __init__(self, trainer, publish_every: float = 0.4, progress_hz: float = 5.0,
                  threads: int = 1, parent=None):
         super().__init__(parent)
         self.trainer = trainer
