@@ -57,17 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model on MNIST (CPU) and write weights + model card",
-                       description="Train a bundled architecture on the MNIST IDX files in a "
+                       description="Train a bundled architecture or one given as a spec on "
+                                   "the MNIST IDX files in a "
                                    "directory, evaluate it on the test set and write "
                                    "weights (.safetensors) with a JSON model card beside them.")
     p.add_argument("--data", metavar="DIR", default=None,
                    help="directory with the four MNIST IDX files, gzipped or not "
                         "(default: $VIS3D_MNIST or ~/.cache/vis3d/mnist)")
-    p.add_argument("--arch", choices=("mnist_cnn", "lenet5", "mnist_resnet"), default="mnist_cnn")
+    p.add_argument("--arch", default="mnist_cnn", metavar="NAME|SPEC",
+                   help="a bundled architecture (mnist_cnn, lenet5, mnist_resnet) or a quoted architecture "
+                        "spec, e.g. 'conv 16 k3 | relu | maxpool 2 | flatten | fc 10 | softmax' "
+                        "(see the README)")
     p.add_argument("--epochs", type=int, default=None, help="default: 40")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 0.003)")
+    p.add_argument("--batch-size", type=int, default=64, help="default: 64")
     p.add_argument("--out", metavar="FILE", default=None,
-                   help="weights file to write (default: ARCH.safetensors here)")
+                   help="weights file to write (default: ARCH.safetensors here, or "
+                        "model.safetensors for a spec)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
     p = sub.add_parser("data", help="MNIST data: download the official files",
@@ -129,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "the presented frame, beside the same scene drawn offscreen")
     what.add_argument("--latency", action="store_true",
                       help="the same as --window (the pen latency is one of its figures)")
+    what.add_argument("--training", action="store_true",
+                      help="one mnist_cnn epoch through 'vis3d train' and in the real window's "
+                           "builder (needs a display and MNIST), and the window's orbit, hover "
+                           "and pen response idle and while training")
     p.add_argument("--repeat", type=_positive_int, default=None, help="repetitions per figure")
     p.add_argument("--clip", default=None, metavar="VIDEO",
                    help="with --soak: the clip the camera plays (default: one made from the samples)")

@@ -38,3 +38,13 @@ def default_mnist_dir() -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "vis3d" / "mnist"
+
+
+def user_models_dir() -> Path:
+    """Where the window's builder saves models: ``$VIS3D_MODELS``, else
+    ``~/.local/share/vis3d/models``."""
+    env = os.environ.get("VIS3D_MODELS")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "vis3d" / "models"

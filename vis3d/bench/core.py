@@ -242,6 +242,10 @@ def main(args) -> int:
         from vis3d.bench.soak import soak
         _print(soak(args.model, args.soak, args.clip), as_json)
         return 0
+    if getattr(args, "training", False):
+        from vis3d.bench.training import measure
+        _print(measure(), as_json)
+        return 0
     if args.scale:
         from vis3d.bench import render as br
         import torch

@@ -12,17 +12,21 @@ from vis3d.paths import default_mnist_dir
 def cmd_train(args) -> int:
     import torch
 
-    from vis3d.model import train
+    from vis3d.model import nets, spec, train
+    from vis3d.model.trainer import Settings
 
     torch.set_num_threads(max(1, args.threads))
     data_dir = Path(args.data) if args.data else default_mnist_dir()
-    out = Path(args.out or f"{args.arch}.safetensors")
+    if args.arch not in nets.ARCHITECTURES:
+        spec.parse(args.arch)  # a bad spec is refused before any data is read
+    name = args.arch if args.arch in nets.ARCHITECTURES else "model"
+    out = Path(args.out or f"{name}.safetensors")
     if out.suffix != ".safetensors":
         raise Vis3dError(f"{out}: the output must be a .safetensors file")
     epochs = args.epochs if args.epochs is not None else 40
-    if epochs < 1:
-        raise Vis3dError("--epochs must be at least 1")
-    card = train.train(data_dir, args.arch, epochs, args.seed, out)
+    Settings(epochs, args.lr, args.batch_size, args.seed).check()
+    card = train.train(data_dir, args.arch, epochs, args.seed, out, batch_size=args.batch_size,
+                       lr=args.lr)
     print(f"wrote {out} and {out.with_suffix('.json')} "
           f"(test accuracy {100 * card['test_accuracy']:.2f}%)")
     return 0

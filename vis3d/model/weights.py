@@ -4,6 +4,7 @@ or a .pt state dict read with ``torch.load(weights_only=True)``. Never plain pic
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import warnings
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from vis3d.model import nets
+from vis3d.model import nets, spec as spec_mod
 from vis3d.errors import Vis3dError
-from vis3d.paths import models_dir
+from vis3d.paths import models_dir, user_models_dir
 
 
 @dataclass
@@ -35,12 +36,27 @@ def bundled_models() -> list[str]:
     return sorted(p.stem for p in models_dir().glob("*.safetensors"))
 
 
+def saved_models() -> list[str]:
+    """Names of the models saved from the window's builder (in ``user_models_dir()``)."""
+    return sorted(p.stem for p in user_models_dir().glob("*.safetensors"))
+
+
 def save(model: nn.Module, path: str | Path, card: dict) -> None:
+    """Weights and card, each written to a temporary file first and then renamed: an
+    interrupted save leaves no partial file under either name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata={"arch": str(card.get("arch", ""))})
-    card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+    tmp_w = path.with_name(f".{path.name}.part")
+    tmp_c = path.with_name(f".{card_path(path).name}.part")
+    try:
+        save_file(tensors, str(tmp_w), metadata={"arch": str(card.get("arch", ""))})
+        tmp_c.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(tmp_c, card_path(path))
+        os.replace(tmp_w, path)
+    finally:
+        for tmp in (tmp_w, tmp_c):
+            tmp.unlink(missing_ok=True)
 
 
 # safetensors dtype names; only the floating ones are weights this program can show.
@@ -166,7 +182,8 @@ class _Weights:
 # Optional model card fields and the JSON types they must have.
 _CARD_FIELDS = {"arch": (str,), "labels": (list,), "architecture": (list,), "parameters": (int,),
                 "input": (dict,), "training": (dict,), "test_accuracy": (int, float),
-                "test_images": (int,), "torch": (str,), "trained": (str,)}
+                "test_images": (int,), "torch": (str,), "trained": (str,), "spec": (str,),
+                "history": (list,), "confusion": (list,)}
 _JSON_NAMES = {str: "a string", list: "a list", int: "a whole number", dict: "an object",
                float: "a number"}
 
@@ -193,6 +210,11 @@ def _read_card(path: Path) -> dict:
     if "arch" in card and card["arch"] not in nets.ARCHITECTURES:
         raise Vis3dError(f"{cp}: field 'arch' is '{card['arch'][:40]}', not a known architecture "
                          f"({', '.join(nets.ARCHITECTURES)})")
+    if "spec" in card:
+        try:
+            spec_mod.parse(card["spec"])
+        except spec_mod.SpecError as exc:
+            raise Vis3dError(f"{cp}: field 'spec': {exc}") from None
     acc = card.get("test_accuracy")
     if acc is not None and not 0 <= acc <= 1:  # also false for NaN
         raise Vis3dError(f"{cp}: field 'test_accuracy' must be a fraction 0..1, not {acc}")
@@ -239,19 +261,26 @@ def load(spec: str | Path | None = None, arch: str | None = None, *, weights=Non
     path = Path(spec)
     if path.suffix not in (".safetensors", ".pt", ".pth") and not path.exists():
         bundled = models_dir() / f"{spec}.safetensors"
+        if not bundled.is_file() and (user_models_dir() / f"{spec}.safetensors").is_file():
+            bundled = user_models_dir() / f"{spec}.safetensors"
         if not bundled.is_file():
             raise Vis3dError(
                 f"unknown model '{spec}' (bundled: {', '.join(bundled_models())}; or give a file path)")
         path = bundled
     found = _Weights(path)
     card = _read_card(path)
-    arch = arch or card.get("arch") or _guess_arch(found.shapes)
-    if arch not in nets.ARCHITECTURES:
-        raise Vis3dError(f"{path}: cannot tell the architecture (known: {', '.join(nets.ARCHITECTURES)})")
-    model = nets.build(arch)
-    fit(model, found, path, arch)
+    if not arch and "spec" in card and card.get("arch") not in nets.ARCHITECTURES:
+        model, arch = spec_mod.build(card["spec"]), "spec"
+    else:
+        arch = arch or card.get("arch") or _guess_arch(found.shapes)
+        if arch not in nets.ARCHITECTURES:
+            raise Vis3dError(f"{path}: cannot tell the architecture (known: "
+                             f"{', '.join(nets.ARCHITECTURES)}, or a model card with a 'spec')")
+        model = nets.build(arch)
+    fit(model, found, path, arch if arch != "spec" else "the spec in its card")
     model.eval()
-    card = {**card, "arch": arch}
+    if arch != "spec":
+        card = {**card, "arch": arch}
     if input_shape is not None:
         card["input"] = {**card.get("input", {}), "shape": list(input_shape)}
     return LoadedModel(name=path.stem, model=model, card=card, path=path)

@@ -65,6 +65,10 @@ class Notice:
     level: str = "info"         # 'info' (passes) or 'error' (stays until dismissed)
 
 
+def _float32(t) -> np.ndarray | None:
+    return None if t is None else t.detach().float().cpu().numpy().copy()
+
+
 class Session:
     def __init__(self, loaded, normalise: str = "layer", colormap: str = DEFAULT_COLORMAP):
         self.events = Events("model", "result", "prediction", "normalise", "colour_mode",
@@ -129,6 +133,22 @@ class Session:
         self.history.clear()
         self.steadier.reset()
         self.events.model.emit(self)
+        self._run()
+
+    def load_weights(self, state: dict) -> None:
+        """New weights for the model in use (same architecture, e.g. published by a
+        training): loaded in place, the current input re-run; the layout stays."""
+        from dataclasses import replace
+        self.loaded.model.load_state_dict(state)
+        self.loaded.model.eval()
+        probe = self.probe
+        for name, spec in list(probe.specs.items()):
+            if spec.weight is not None or spec.bias is not None:
+                module = probe.module(name)
+                probe.specs[name] = replace(
+                    spec, weight=_float32(getattr(module, "weight", None)),
+                    bias=_float32(getattr(module, "bias", None)))
+        self._edge_node, self._edge_inc = None, None   # edges are rebuilt on the new weights
         self._run()
 
     # --- the input ---------------------------------------------------------------------

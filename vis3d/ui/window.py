@@ -20,6 +20,7 @@ from vis3d.gl.colormaps import lut
 from vis3d.gl.view import NetworkView
 from vis3d.model import weights
 from vis3d.scene.session import Session
+from vis3d.ui.builder import BuilderDock
 from vis3d.ui.frameclock import FrameClock
 from vis3d.ui.glwindow import WindowCanvas
 from vis3d.ui.input_panel import InputPanel
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
         self._last_apply = 0.0
         self._build_docks()
         self.actions = build_toolbar(self)
+        self.builder = BuilderDock(self.session, self)   # design, train and save a net
+        self.builder.saved.connect(self.set_model)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.builder)
+        self.tabifyDockWidget(self.findChild(QDockWidget, "network_dock"), self.builder)
+        self.findChild(QDockWidget, "network_dock").raise_()
         self._build_status()
         self.mouse = SceneMouse(self.canvas, self.view, self.session, self)
         self._connect()
