@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtCore import QEvent, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
@@ -176,7 +176,7 @@ def measure_pen_latency(window, moves: int = 240, hz: float = 60.0) -> dict:
         for k in range(moves // 4):
             a = 2 * np.pi * k / (moves // 4)
             p = centre + radius * np.array([np.cos(a), np.sin(2 * a) * 0.6])
-            pos = QPoint(int(p[0]), int(p[1]))
+            pos = (float(p[0]), float(p[1]))
             if k == 0:
                 _send(pad, QEvent.MouseButtonPress, pos, Qt.LeftButton, Qt.LeftButton)
             else:

@@ -48,7 +48,12 @@ def _is_leaf(module: nn.Module) -> bool:
     """torch.nn's own modules (not containers): what fx keeps whole, and what gets hooks."""
     if isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
         return False
-    return type(module).__module__.startswith("torch.nn") or type(module).__name__ == "Standardize"
+    if type(module).__name__ == "Standardize":
+        return True
+    # torch.nn's own leaf modules and subclasses of them (a user's Conv2d with extras is
+    # still a convolution); a plain nn.Module subclass is a container to trace into.
+    return any(c is not nn.Module and c.__module__.startswith("torch.nn.modules")
+               for c in type(module).__mro__)
 
 
 class _Names:

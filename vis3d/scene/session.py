@@ -27,6 +27,7 @@ import numpy as np
 
 from vis3d.inputs.steady import Steadier
 from vis3d.model.probe import Activations, Probe
+from vis3d.scene import describe
 from vis3d.scene import layout as layout_mod
 from vis3d.scene.colors import COLORMAPS, DEFAULT_COLORMAP, Normaliser
 from vis3d.scene.edges import EdgeBuilder, Incoming
@@ -373,32 +374,10 @@ class Session:
         return np.array(t), np.array(v)
 
     def node_name(self, node: int) -> str:
-        slab, local = self.layout.locate(node)
-        if slab.kind == "output":
-            labels = self.labels
-            return f"output {'digit ' if self.digit_input else ''}" \
-                f"{labels[local] if local < len(labels) else local}"
-        if slab.is_map:
-            c, r, col = slab.unravel(local)
-            chan = "" if slab.kind == "input" else f" ch {c}"
-            return f"{slab.name}{chan} ({r},{col})"
-        return f"{slab.name} unit {local}"
+        return describe.node_name(self, node)
 
     def describe(self, node: int, top: int = 5, incoming: Incoming | None = None) -> str:
         """One line: layer, channel, (row, col), activation, the top contributing inputs."""
-        slab, _ = self.layout.locate(node)
-        raw = float(self.normaliser.raw[node])
-        what = "p" if slab.kind == "output" else "act"
-        text = f"{self.node_name(node)}  {what}={raw:.3f}"
         if incoming is None:
             incoming = self._edge_inc if node == self._edge_node else self.incoming(node)
-        inc = incoming
-        if inc is not None and len(inc.sources):
-            parts = [f"{self.node_name(int(inc.sources[i]))} {inc.contributions[i]:+.2f}"
-                     for i in inc.top(top)]
-            text += f"  | {len(inc.sources) + inc.left_out} inputs, top: " + ", ".join(parts)
-            if inc.left_out:
-                text += f"  ({inc.left_out:,} weaker inputs not drawn)"
-        elif inc is not None and inc.note:
-            text += f"  | {inc.note}"
-        return text
+        return describe.describe(self, node, incoming, top)
