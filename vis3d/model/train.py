@@ -81,6 +81,7 @@ def train(data_dir: str | Path, arch: str, epochs: int, seed: int, out: str | Pa
     images = torch.from_numpy(train_split.images).float().div_(255).unsqueeze(1)
     labels = torch.from_numpy(train_split.labels)
     started = time.monotonic()
+    history = {"loss": [], "accuracy": []}   # per epoch, on the (augmented) training images
     for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(len(images), generator=gen)
@@ -102,6 +103,8 @@ def train(data_dir: str | Path, arch: str, epochs: int, seed: int, out: str | Pa
                 _bar(epoch, epochs, step + 1, steps_per_epoch, loss_sum / seen, correct / seen,
                      started, stream)
         stream.write("\n")
+        history["loss"].append(round(loss_sum / max(1, seen), 5))
+        history["accuracy"].append(round(correct / max(1, seen), 5))
     accuracy = evaluate(model, test_split.images, test_split.labels)
     stream.write(f"test accuracy {100 * accuracy:.2f}% on {len(test_split.images)} images "
                  f"({time.monotonic() - started:.0f} s)\n")
@@ -116,6 +119,7 @@ def train(data_dir: str | Path, arch: str, epochs: int, seed: int, out: str | Pa
                      "augmentation": AUGMENTATION, "epochs": epochs, "batch_size": batch_size,
                      "optimizer": f"AdamW lr {lr} one-cycle, weight decay 1e-4, label smoothing 0.05",
                      "seed": seed},
+        "history": history,
         "test_accuracy": round(accuracy, 4),
         "test_images": int(len(test_split.images)),
         "torch": torch.__version__,

@@ -182,12 +182,19 @@ def project(x: np.ndarray, mean: np.ndarray, comps: np.ndarray) -> np.ndarray:
 # --- colour modes ---------------------------------------------------------------------------
 def diverging01(values: np.ndarray, layout, out: np.ndarray | None = None) -> np.ndarray:
     """Signed per-node values -> 0..1 with 0.5 at zero, each slab scaled by its own largest
-    magnitude (for the diverging colour table)."""
+    magnitude and square-rooted (small effects stay visible; the sign and order are kept),
+    for the diverging colour table."""
     out = np.empty(layout.count, np.float32) if out is None else out
     for s in layout.slabs:
         v = values[s.offset:s.offset + s.count]
         m = float(np.abs(v).max()) if s.count else 0.0
-        out[s.offset:s.offset + s.count] = 0.5 + (0.5 / m) * v if m > 0 else 0.5
+        dst = out[s.offset:s.offset + s.count]
+        if m > 0:
+            np.multiply(np.sign(v), np.sqrt(np.abs(v) * (1.0 / m)), out=dst)
+            dst *= 0.5
+            dst += 0.5
+        else:
+            dst[:] = 0.5
     return out
 
 

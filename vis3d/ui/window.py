@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self._build_status()
         self.mouse = SceneMouse(self.canvas, self.view, self.session, self)
         self._connect()
+        from vis3d.ui.insight import install as install_insight
+        self.insight = install_insight(self)
         self._restore()
         self.view.set_hint_visible(self.settings.value("hint_dismissed", "0") != "1")
         self.timer = QTimer(self)
@@ -381,6 +383,7 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self._stat_timer.stop()
         self.view.set_auto_orbit(False)
+        self.insight.jobs.shutdown()
         self.inputs.close_camera()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
