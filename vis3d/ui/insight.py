@@ -143,7 +143,8 @@ class Insight:
         s, ts = self.session, self.jobs.testset()
         if s.stats is not stats:
             s.set_stats(stats)
-        self.gallery.set_data(ts, stats)
+        if self.gallery.testset is not ts or self.gallery.stats is not stats:
+            self.gallery.set_data(ts, stats)   # (the same data again keeps the filters)
         self.top.testset = ts
         self.page.set_stats(stats, ts.classes if ts else s.labels, ts.source if ts else "")
         if mode is not None:
