@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="open the real window with the camera on a looping clip for SECONDS "
                            "(needs a display); report memory at 20 s and at the end, and the "
                            "time to close while the camera streams")
+    what.add_argument("--insight", action="store_true",
+                      help="time the test-set analyses instead: top images for every node of "
+                           "the first linear layer, and the projection of 2,000 images (--data "
+                           "DIR or $VIS3D_MNIST: the full t10k)")
     what.add_argument("--latency", action="store_true",
                       help="open the real window (needs a display) and time pen moves until the "
                            "frame showing their activations is drawn")

@@ -39,7 +39,7 @@ class ProjectionView:
         self.coords = np.zeros((0, 3), np.float32)
         self.labels = np.zeros(0, np.int64)
         self.scale = 1.0
-        canvas.events.resize.connect(lambda _e: self._place_text())
+        canvas.events.resize.connect(lambda _e: (self._place_text(), self.fit()))
 
     def set_points(self, coords: np.ndarray, labels: np.ndarray, title: str = "",
                    ratio=None, names=None) -> None:
@@ -61,9 +61,17 @@ class ProjectionView:
                                           parent=self.canvas.scene, bold=True, font_size=10,
                                           color=tuple(label_colours(np.array([i]), 1.0)[0]),
                                           anchor_x="left", anchor_y="center") for i in range(k)]
-        self.view.camera.center = (0.0, 0.0, 0.0)
-        self.view.camera.distance = 4.2
+        self.fit()
         self._place_text()
+        self.canvas.update()
+
+    def fit(self) -> None:
+        """Frame the unit cube the points live in, whatever the canvas's aspect."""
+        w, h = self.canvas.size
+        aspect = min(1.0, w / max(1.0, h))
+        cam = self.view.camera
+        cam.center = (0.0, 0.0, 0.0)
+        cam.distance = 0.95 / (np.tan(np.radians(cam.fov / 2)) * aspect)
         self.canvas.update()
 
     def set_current(self, coord) -> None:

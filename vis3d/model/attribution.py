@@ -28,9 +28,12 @@ class Attribution:
     input_contribution: np.ndarray  # input x saliency
 
 
-def attribute(probe, image: np.ndarray, target: int | None = None) -> Attribution:
+def attribute(probe, image: np.ndarray, target: int | None = None,
+              contribution: bool = True, layers=None) -> Attribution:
     """Contribution per layer and saliency for ``image`` (the probe's input shape, 0..1),
-    differentiating ``target``'s logit (None: the predicted class)."""
+    differentiating ``target``'s logit (None: the predicted class). ``contribution=False``:
+    the saliency only (the layers' gradients are not kept; their contributions are empty).
+    ``layers``: the layers whose contributions are wanted (None: all)."""
     image = np.ascontiguousarray(image, np.float32)
     x0 = torch.from_numpy(image.reshape(1, *probe.input_shape).copy()).requires_grad_(True)
     with torch.enable_grad():
@@ -45,17 +48,19 @@ def attribute(probe, image: np.ndarray, target: int | None = None) -> Attributio
         logits = (outs[logit_layer] if logit_layer in outs else out).reshape(1, -1)
         if target is None:
             target = int(logits[0].argmax())
-        names = [name for name, _k, t in captured if t.requires_grad]
+        names = [name for name, _k, t in captured if t.requires_grad
+                 and (layers is None or name in layers)] if contribution else []
         grads = torch.autograd.grad(logits[0, int(target)], [x0] + [outs[n] for n in names],
                                     allow_unused=True)
     saliency = grads[0].detach()[0].reshape(image.shape).numpy()
-    contribution = {}
+    wanted, contribution = contribution, {}
     for name, g in zip(names, grads[1:]):
         act = outs[name].detach()[0]
         contribution[name] = (np.zeros(tuple(act.shape), np.float32) if g is None
                               else (act * g[0]).numpy())
-    for name, _k, t in captured:   # layers the logit does not depend on
-        if name not in contribution:
-            contribution[name] = np.zeros(tuple(t.shape[1:]), np.float32)
+    if wanted:
+        for name, _k, t in captured:   # layers the logit does not depend on
+            if layers is None or name in layers:
+                contribution.setdefault(name, np.zeros(tuple(t.shape[1:]), np.float32))
     return Attribution(int(target), logits.detach()[0].numpy().copy(), contribution,
                        saliency.astype(np.float32), (image * saliency).astype(np.float32))

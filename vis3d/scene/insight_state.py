@@ -48,6 +48,7 @@ class InsightState:
         self.stats: A.Stats | None = None
         self.attribution = None        # vis3d.model.attribution.Attribution, when asked for
         self._mode_buf = None
+        self._shown_layers = None
 
     def _reset_insight(self) -> None:
         """A new model: no stats, nothing silenced, activation colours."""
@@ -56,6 +57,7 @@ class InsightState:
         self._colour_mode = "activation"
         self.attribution = None
         self._mode_buf = np.zeros(self.layout.count, np.float32)
+        self._shown_layers = {s.value_layer for s in self.layout.slabs if s.kind not in ("input", "output")}
 
     # --- colour mode -------------------------------------------------------------------
     @property
@@ -89,7 +91,9 @@ class InsightState:
             self.attribution = None
             return
         from vis3d.model.attribution import attribute
-        self.attribution = attribute(self.probe, image)
+        self.attribution = attribute(self.probe, image,
+                                     contribution=self._colour_mode == "contribution",
+                                     layers=self._shown_layers)
 
     def _mode_values(self) -> np.ndarray:
         """The per-node 0..1 buffer the nodes show in the current mode."""
@@ -118,7 +122,7 @@ class InsightState:
                 v = np.zeros(s.count, np.float32)
                 v[att.target] = 1.0
             else:
-                v = att.contribution[s.value_layer]
+                v = att.contribution.get(s.value_layer, np.zeros(s.count, np.float32))
             out[s.offset:s.offset + s.count] = np.asarray(v).reshape(-1)[: s.count]
         return out
 

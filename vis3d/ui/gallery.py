@@ -68,6 +68,7 @@ class Gallery(QWidget):
         self.list.itemClicked.connect(self._clicked)
         self.note = QLabel("")
         self.note.setStyleSheet("color: #7d879c")
+        self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)

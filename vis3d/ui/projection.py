@@ -29,6 +29,7 @@ class ProjectionPanel(QWidget):
         self.box.activated.connect(lambda _i: self.choose(self.box.currentData()))
         self.status = QLabel("")
         self.status.setStyleSheet("color: #7d879c")
+        self.status.setWordWrap(True)
         self.canvas = vscene.SceneCanvas(keys=None, show=False, size=(360, 300))
         self.view = ProjectionView(self.canvas)
         self._press = None
@@ -53,7 +54,7 @@ class ProjectionPanel(QWidget):
             if s.kind != "input":
                 self.box.addItem(s.label, s.name)
         linear = [s.name for s in self.session.layout.slabs if s.kind == "linear"]
-        default = linear[0] if linear else self.box.itemData(max(0, self.box.count() - 1))
+        default = linear[-1] if linear else self.box.itemData(max(0, self.box.count() - 1))
         self.box.setCurrentIndex(max(0, self.box.findData(default)))
 
     def choose(self, layer: str) -> None:
