@@ -47,8 +47,8 @@ class Insight:
         for key, title, widget in (("gallery", "Gallery", self.gallery),
                                    ("projection", "Projection", self.projection),
                                    ("top", "Top images", self.top), ("model", "Model", self.page)):
-            widget.setMinimumWidth(260)
-            widget.setMaximumWidth(420)   # like the Network dock: the scene keeps its room
+            widget.setMinimumWidth(220)
+            widget.setMaximumWidth(380)   # as the Network dock: the scene keeps its room
             dock = QDockWidget(title, win)
             dock.setObjectName(f"{key}_dock")
             dock.setWidget(widget)
@@ -60,6 +60,8 @@ class Insight:
             self.docks[key] = dock
         if anchor is not None:
             anchor.raise_()
+            # The tabs' contents would widen the dock area: keep the Network dock's width.
+            win.resizeDocks([anchor], [anchor.widget().minimumWidth()], Qt.Horizontal)
         win.statusBar().addPermanentWidget(self.jobs.progress_bar)
         self._toolbar()
         self._connect()

@@ -19,7 +19,7 @@ class _Tile(ImageView):
     clicked = pyqtSignal(int)
 
     def __init__(self):
-        super().__init__("", min_size=56)
+        super().__init__("", min_size=44)
         self.index = -1
 
     def mouseReleaseEvent(self, event) -> None:
@@ -50,7 +50,7 @@ class TopImages(QWidget):
             tiles_ = []
             for i in range(K):
                 t = _Tile()
-                t.setFixedHeight(110)
+                t.setMinimumHeight(60)
                 t.clicked.connect(self.picked)
                 grid.addWidget(t, i // 3, i % 3)
                 tiles_.append(t)
