@@ -247,3 +247,18 @@ def test_snapshot_colour_modes_differ(shipped_only, tmp_path):
     assert cli_main(["snapshot", "--out", str(out), "--silence", "conv9:1"]) == 2
     assert cli_main(["snapshot", "--out", str(out), "--size", "480x320",
                      "--silence", "conv1:0,conv1:1"]) == 0
+
+
+def test_predict_takes_the_same_silencing(capsys):
+    from vis3d.inputs.files import read_image
+    from vis3d.inputs.preprocess import prepare_pad
+    from vis3d.scene.session import Session
+    sample = str(Path(__file__).resolve().parent.parent / "assets" / "samples" / "pad_7.png")
+    spec = "fc2:0,fc2:5,conv2:100"
+    assert cli_main(["predict", "--json", "--silence", spec, sample]) == 0
+    got = json.loads(capsys.readouterr().out)["probs"]
+    s = Session(weights.load("mnist_cnn"))
+    s.silence_spec(spec)
+    s.set_input(prepare_pad(read_image(sample)).image)
+    assert np.array_equal(np.float32(got), s.prediction.probs)
+    assert cli_main(["predict", "--silence", "input:3", sample]) == 2

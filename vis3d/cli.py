@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "on paper), raw (a 28x28 image as it is), auto (decide per image)")
     _add_model(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--silence", default=None, metavar="LAYER:I,...",
+                   help="silence these nodes (output forced to 0) in every forward pass")
 
     p = sub.add_parser("snapshot", help="render the 3D scene to a PNG without a window",
                        description="Render the scene offscreen, as the window shows it.")

@@ -146,11 +146,7 @@ class InsightState:
 
     def silenced_layers(self, nodes=None) -> dict:
         """{probe layer: [flat indices]} for node indices (default: the silenced ones)."""
-        out: dict = {}
-        for node in sorted(self._silenced if nodes is None else nodes):
-            slab, local = self.layout.locate(int(node))
-            out.setdefault(slab.value_layer, []).append(int(local))
-        return out
+        return silence_layers(self.layout, self._silenced if nodes is None else nodes)
 
     def set_silenced(self, nodes) -> None:
         nodes = frozenset(int(n) for n in nodes)
@@ -186,14 +182,30 @@ class InsightState:
 
     def silence_spec(self, text: str) -> None:
         """'LAYER:I,LAYER:I,...' (flat node index within the layer) -> silenced."""
-        nodes = set()
-        for part in filter(None, (p.strip() for p in str(text).split(","))):
-            layer, sep, idx = part.rpartition(":")
-            if not sep or not layer or not idx.isdigit():
-                raise Vis3dError(f"--silence wants LAYER:INDEX[,LAYER:INDEX...], not '{part}'")
-            slab = self.layout.slab(layer)
-            if not int(idx) < slab.count:
-                raise Vis3dError(f"--silence: layer '{slab.name}' has nodes 0..{slab.count - 1}, "
-                                 f"not {idx}")
-            nodes.add(slab.offset + int(idx))
-        self.set_silenced(nodes)
+        self.set_silenced(parse_silence(self.layout, text))
+
+
+def parse_silence(layout, text: str) -> set:
+    """'LAYER:I,LAYER:I,...' -> global node indices (LAYER: a name or position)."""
+    nodes = set()
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        layer, sep, idx = part.rpartition(":")
+        if not sep or not layer or not idx.isdigit():
+            raise Vis3dError(f"--silence wants LAYER:INDEX[,LAYER:INDEX...], not '{part}'")
+        slab = layout.slab(layer)
+        if slab.kind == "input":
+            raise Vis3dError("--silence: input pixels cannot be silenced")
+        if not int(idx) < slab.count:
+            raise Vis3dError(f"--silence: layer '{slab.name}' has nodes 0..{slab.count - 1}, "
+                             f"not {idx}")
+        nodes.add(slab.offset + int(idx))
+    return nodes
+
+
+def silence_layers(layout, nodes) -> dict:
+    """Global node indices -> {probe layer: [flat indices]} (what ``Probe.set_silenced`` takes)."""
+    out: dict = {}
+    for node in sorted(nodes):
+        slab, local = layout.locate(int(node))
+        out.setdefault(slab.value_layer, []).append(int(local))
+    return out
