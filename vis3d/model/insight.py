@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
 
 from vis3d.model import batch
 from vis3d.model.probe import Probe
@@ -62,13 +61,9 @@ class Insight:
                                   {n: hit[f"mean:{n}"] for n in layers}, hit["input_mean"],
                                   hit["prob_mean"])
             return self._stats
-        torch.set_num_threads(max(1, torch.get_num_threads()))
-        stopped = []
         st = A.summarise(self._chunks(layers, progress, stop), self.testset, self.probe.classes,
                          layers)
         if stop is not None and stop():
-            stopped.append(True)
-        if stopped:
             return None
         arrays = dict(labels=st.labels, preds=st.preds, confidence=st.confidence,
                       classes=np.int64(st.classes), input_mean=st.input_mean,
