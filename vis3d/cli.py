@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start with the webcam of this index, or a video file (loops)")
     parser.add_argument("--input", metavar="IMAGE", default=None,
                         help="start by showing this image file instead of an empty pad")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="test images for the gallery, averages, projections and top images: "
+                             "MNIST t10k IDX files or one sub-folder per class (default: "
+                             "$VIS3D_MNIST, else 3,000 test digits shipped with vis3d)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a model on MNIST (CPU) and write weights + model card",
@@ -96,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "on paper), raw (a 28x28 image as it is), auto (decide per image)")
     _add_model(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--silence", default=None, metavar="LAYER:I,...",
+                   help="silence these nodes (output forced to 0) in every forward pass")
 
     p = sub.add_parser("snapshot", help="render the 3D scene to a PNG without a window",
                        description="Render the scene offscreen, as the window shows it.")
@@ -109,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the incoming edges of this node (layer name or position, "
                         "0 = input; flat node index within the layer)")
     p.add_argument("--normalise", choices=("layer", "global"), default="layer")
+    p.add_argument("--colour", default="activation", metavar="MODE",
+                   help="node colours: activation, contribution, average:K (class K's mean over "
+                        "the test images) or difference (this input minus its class's mean)")
+    p.add_argument("--silence", default=None, metavar="LAYER:I,...",
+                   help="silence these nodes (output forced to 0) before the forward pass")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="test data for average:K and difference (as for 'vis3d top')")
+
+    from vis3d.commands.insight import add_parsers
+    add_parsers(sub, _add_model)
 
     p = sub.add_parser("layers", help="print the model's layer table",
                        description="The layers vis3d finds in the model (like torchsummary): "
@@ -134,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="open the real window (needs a display), drive it with input events "
                            "and time what it presents: orbit frames and fps, pen and hover to "
                            "the presented frame, beside the same scene drawn offscreen")
+    what.add_argument("--insight", action="store_true",
+                      help="time the test-set analyses instead: top images for every node of "
+                           "the first linear layer, and the projection of 2,000 images (--data "
+                           "DIR or $VIS3D_MNIST: the full t10k)")
     what.add_argument("--latency", action="store_true",
                       help="the same as --window (the pen latency is one of its figures)")
     what.add_argument("--training", action="store_true",
@@ -160,6 +180,9 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "snapshot":
         from vis3d.commands.snapshot import main as snapshot_main
         return snapshot_main(args)
+    if cmd in ("top", "confusion", "project"):
+        from vis3d.commands import insight
+        return getattr(insight, f"cmd_{cmd}")(args)
     if cmd == "layers":
         from vis3d.commands.layers import main as layers_main
         return layers_main(args)

@@ -68,7 +68,20 @@ def forward_fns(state, pad_images) -> dict:
         k[0] ^= 1
         state.probe.run(images[k[0]])
 
-    return {"forward_ms": forward, "probe_ms": probe}
+    from vis3d.model.attribution import attribute
+
+    def saliency():  # a forward with autograd and a backward to the input
+        k[0] ^= 1
+        attribute(state.probe, images[k[0]], contribution=False)
+
+    shown = {s.value_layer for s in state.layout.slabs if s.kind not in ("input", "output")}
+
+    def contribution():  # the same keeping the shown layers' gradients: act x grad per node
+        k[0] ^= 1
+        attribute(state.probe, images[k[0]], layers=shown)
+
+    return {"forward_ms": forward, "probe_ms": probe, "saliency_ms": saliency,
+            "contribution_ms": contribution}
 
 
 def scene_figures(state, pad_images, repeat: int, frames: int) -> dict:
@@ -245,6 +258,10 @@ def main(args) -> int:
     if getattr(args, "training", False):
         from vis3d.bench.training import measure
         _print(measure(), as_json)
+        return 0
+    if getattr(args, "insight", False):
+        from vis3d.bench.insight import insight_figures
+        _print(insight_figures(args.model, getattr(args, "data", None)), as_json)
         return 0
     if args.scale:
         from vis3d.bench import render as br

@@ -79,6 +79,11 @@ def _main(args) -> int:
     from vis3d.commands.common import load_model
 
     clf = Classifier(load_model(args))
+    if getattr(args, "silence", None):
+        from vis3d.scene import layout as layout_mod
+        from vis3d.scene.insight_state import parse_silence, silence_layers
+        lay = layout_mod.compute(clf.probe.graph)
+        clf.probe.set_silenced(silence_layers(lay, parse_silence(lay, args.silence)))
     failed = 0
     out = sys.stdout
     for item in iter_inputs(args.paths):

@@ -59,9 +59,13 @@ def render(session, size=(1280, 800), azimuth=None, elevation=None, hover=None) 
 
 
 def write_snapshot(loaded, out, image=None, size=(1280, 800), azimuth=None, elevation=None,
-                   hover=None, normalise: str = "layer") -> tuple:
+                   hover=None, normalise: str = "layer", colour: str = "activation",
+                   silence: str | None = None, data=None) -> tuple:
     """Render ``loaded`` (a LoadedModel) on ``image`` (a picture; None: a sample digit) to the
-    PNG ``out``; ``hover``: 'LAYER:INDEX' or a global node index. -> (session, pixels)."""
+    PNG ``out``; ``hover``: 'LAYER:INDEX' or a global node index; ``colour``: a colour mode
+    (vis3d.scene.insight_state); ``silence``: 'LAYER:I,...' nodes forced to 0; ``data``: the
+    test set for average:K and difference. -> (session, pixels)."""
+    from vis3d.scene.insight_state import parse_mode
     from vis3d.commands.common import model_input
     from vis3d.scene.session import Session
 
@@ -75,9 +79,17 @@ def write_snapshot(loaded, out, image=None, size=(1280, 800), azimuth=None, elev
         raise Vis3dError(f"{out}: --out must be a .png file")
     if not out.parent.exists():
         raise Vis3dError(f"{out.parent}: directory does not exist")
+    mode, _k = parse_mode(colour)
     state = Session(loaded, normalise)
+    if silence:
+        state.silence_spec(silence)
+    if mode in ("average", "difference"):
+        from vis3d.inputs import testset
+        from vis3d.model.insight import Insight
+        state.set_stats(Insight(loaded, testset.load(data, state.probe.input_shape)).stats())
     x, reason = model_input(state.probe, default_input() if image is None else image, "auto")
     state.set_input(x, reason=reason)
+    state.colour_mode = colour
     if isinstance(hover, str):
         hover = parse_hover(hover, state.layout)
     pixels = render(state, size, azimuth, elevation, hover)
@@ -99,7 +111,9 @@ def main(args) -> int:
     size = parse_size(args.size)
     img = read_image(args.input) if args.input else None
     state, pixels = write_snapshot(load_model(args), args.out, img, size, args.azimuth,
-                                   args.elevation, args.hover, args.normalise)
+                                   args.elevation, args.hover, args.normalise,
+                                   getattr(args, "colour", "activation"),
+                                   getattr(args, "silence", None), getattr(args, "data", None))
     guess = "no digit" if not state.has_digit else f"predicted {state.labels[state.acts.prediction]}"
     print(f"wrote {args.out} ({pixels.shape[1]}x{pixels.shape[0]}, {state.layout.count:,} nodes, "
           f"{guess})", file=sys.stderr)

@@ -40,3 +40,20 @@ def lut(name: str = DEFAULT_COLORMAP, n: int = 256) -> np.ndarray:
     if name not in COLORMAPS:
         raise KeyError(f"unknown colour map '{name}' (known: {', '.join(COLORMAPS)})")
     return _table(name, n)
+
+
+# diverging: negative bright blue, zero the dim slate of ember's low end (a silent node stays
+# quiet on the dark scene), positive bright amber.
+_DIVERGING = [(0.0, .30, .78, 1.0), (0.25, .18, .42, .78), (0.5, .16, .18, .26),
+              (0.75, .80, .45, .16), (1.0, 1.0, .82, .35)]
+
+
+@lru_cache(maxsize=2)
+def diverging(n: int = 256) -> np.ndarray:
+    """(n, 4) float32 colour table for signed values mapped to 0..1 (0.5 = zero)."""
+    t = np.linspace(0.0, 1.0, n)
+    pts = np.array(_DIVERGING, np.float64)
+    rgb = np.stack([np.interp(t, pts[:, 0], pts[:, k]) for k in (1, 2, 3)], 1)
+    table = np.concatenate([rgb, np.ones((n, 1))], 1).astype(np.float32)
+    table.flags.writeable = False
+    return table

@@ -15,7 +15,7 @@ from vispy import scene
 
 from vis3d.gl import camera as camlib
 from vis3d.gl.arcs import Arcs
-from vis3d.gl.colormaps import lut
+from vis3d.gl.colormaps import diverging, lut
 from vis3d.gl.edges import Edges
 from vis3d.gl.labels import Labels, declutter
 from vis3d.gl.maps import MapLOD, Maps
@@ -74,7 +74,13 @@ class NetworkView:
         ev.edges.connect(self._on_edges)
         ev.hidden.connect(self._on_hidden)
         ev.colormap.connect(self._on_colormap)
+        ev.colour_mode.connect(self._on_colormap)
+        ev.silenced.connect(self._on_silenced)
+        self.marks = scene.visuals.Markers(parent=self.view.scene)
+        self.marks.order = 2
         self._on_model(session)
+        self._on_colormap()
+        self._on_silenced()
 
     # --- session events --------------------------------------------------------------
     def _on_model(self, session) -> None:
@@ -139,9 +145,23 @@ class NetworkView:
         self._place_labels()
         self.canvas.update()
 
-    def _on_colormap(self, name: str) -> None:
-        self.nodes.set_lut(lut(name))
-        self.maps.set_lut(lut(name))
+    def _on_colormap(self, _name=None) -> None:
+        """The session's colour map, or the diverging table in a signed colour mode."""
+        s = self.session
+        table = diverging() if s.diverging else lut(s.colormap)
+        self.nodes.set_lut(table)
+        self.maps.set_lut(table)
+        self.canvas.update()
+
+    def _on_silenced(self, _nodes=None) -> None:
+        """A red cross on every silenced node."""
+        nodes = np.array(sorted(self.session.silenced), np.int64)
+        if nodes.size == 0:
+            self.marks.visible = False
+        else:
+            self.marks.set_data(self.session.layout.positions[nodes], symbol="x", size=9,
+                                edge_width=0, face_color=(1.0, 0.25, 0.25, 0.95))
+            self.marks.visible = True
         self.canvas.update()
 
     # --- labels and hint -------------------------------------------------------------

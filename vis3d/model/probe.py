@@ -20,7 +20,7 @@ from torch import nn
 from vis3d.errors import Vis3dError
 from vis3d.model import specs as S
 from vis3d.model.specs import LayerSpec  # noqa: F401 - re-exported
-from vis3d.model.trace import BUNDLE, trace
+from vis3d.model.trace import BUNDLE, silence, trace
 
 _IDENTITY_IN_EVAL = (nn.Dropout, nn.Dropout2d, nn.Identity)
 
@@ -102,6 +102,7 @@ class Probe:
         self.trace = trace(self.model, self._prepare(np.zeros(shape, np.float32)))
         self._build()
         self._sequential = self._plan_steps()
+        self.masks: dict[str, torch.Tensor] = {}
         first = self.run(np.zeros(self.image_shape, np.float32))
         self.classes = int(first.probs.size)
 
@@ -169,49 +170,21 @@ class Probe:
 
     # --- forward -----------------------------------------------------------------------
     def _prepare(self, image: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(image).reshape(1, *self.input_shape)
-        if self._mean is not None:
-            x = x - self._mean
-        if self._std is not None:
-            x = x / self._std
-        return x
+        return self.prepare_batch(image.reshape(1, *image.shape))
 
     def run(self, image: np.ndarray) -> Activations:
         """One forward pass on an image of the model's input shape ((H, W) for one channel,
-        or (C, H, W)), values 0..1."""
+        or (C, H, W)), values 0..1. Silenced nodes (``set_silenced``) output 0."""
         image = np.ascontiguousarray(image, dtype=np.float32)
         if image.shape not in (tuple(self.input_shape), self.image_shape):
             want = "x".join(str(v) for v in self.image_shape)
             raise ValueError(f"probe input must be {want}, got {image.shape}")
         x = self._prepare(image)
-        fed: dict[str, list] = {}
         with torch.inference_mode():  # cheaper than no_grad: no autograd bookkeeping at all
-            if self._sequential:
-                captured = []
-                for name, module, kind, keep in self._steps:
-                    if kind is None and isinstance(module, _IDENTITY_IN_EVAL) and not module.training:
-                        continue  # dropout at inference is the identity: skip the call
-                    if keep:
-                        fed[name] = [x[0].reshape(-1).numpy()]
-                    x = module(x)
-                    if kind is not None:
-                        captured.append((name, kind, x))
-                out = x
-            else:
-                out, outs, operands = self.trace.run(x)
-                captured = [(name, self.specs[name].kind, outs[i])
-                            for i, name in self._layer_ops.items()]
-                for i in self._keep:
-                    fed[self._layer_ops[i]] = [t[0].reshape(-1).numpy() for t in operands[i]]
+            out, captured, fed = self.forward(x)
             if not isinstance(out, torch.Tensor):
                 raise Vis3dError(f"the model's output is a {type(out).__name__}, not a tensor")
-            out = out.reshape(1, -1).float()
-            if self._ends_in in ("Softmax", "softmax"):
-                probs = out
-            elif self._ends_in in ("LogSoftmax", "log_softmax"):
-                probs = torch.exp(out)
-            else:
-                probs = torch.softmax(out, dim=1)
+            probs = self.to_probs(out)
         shapes = self._shapes
         layers = [LayerOutput(name, kind, shapes[name], t.numpy().reshape(shapes[name]))
                   for name, kind, t in captured]
@@ -220,6 +193,79 @@ class Probe:
         fed_input = fed[first][0] if first in fed else None
         return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()),
                            fed_input=fed_input, fed=fed)
+
+    def forward(self, x: torch.Tensor, graph: bool = False):
+        """The model on a prepared batch ``x``: -> (output, [(layer, kind, output)], fed).
+        ``graph``: outputs stay in the autograd graph (call outside inference mode)."""
+        fed: dict[str, list] = {}
+        masks = self.masks
+        if self._sequential:
+            captured = []
+            for name, module, kind, keep in self._steps:
+                if kind is None and isinstance(module, _IDENTITY_IN_EVAL) and not module.training:
+                    continue  # dropout at inference is the identity: skip the call
+                if keep and not graph:
+                    fed[name] = [x[0].reshape(-1).numpy()]
+                x = module(x)
+                if kind is not None:
+                    if name in masks:
+                        x = silence(x, masks[name])
+                    captured.append((name, kind, x))
+            return x, captured, fed
+        out, outs, operands = self.trace.run(x, graph=graph)
+        captured = [(name, self.specs[name].kind, outs[i]) for i, name in self._layer_ops.items()]
+        if not graph:
+            for i in self._keep:
+                fed[self._layer_ops[i]] = [t[0].reshape(-1).numpy() for t in operands[i]]
+        return out, captured, fed
+
+    def prepare_batch(self, images: np.ndarray) -> torch.Tensor:
+        """(B, *image_shape) float32 0..1 -> the model's input batch (mean/std applied)."""
+        x = torch.from_numpy(np.ascontiguousarray(images, np.float32))
+        x = x.reshape(x.shape[0], *self.input_shape)
+        if self._mean is not None:
+            x = x - self._mean
+        if self._std is not None:
+            x = x / self._std
+        return x
+
+    @property
+    def logit_layer(self) -> str | None:
+        """The layer whose output is the logits when the model ends in (log-)softmax (None:
+        the model's output is the logits)."""
+        if self._ends_in is None:
+            return None
+        src = self.specs[next(reversed(self.specs))].inputs[0]
+        return None if src == "input" else src
+
+    def to_probs(self, out: torch.Tensor) -> torch.Tensor:
+        out = out.reshape(out.shape[0], -1).float()
+        if self._ends_in in ("Softmax", "softmax"):
+            return out
+        if self._ends_in in ("LogSoftmax", "log_softmax"):
+            return torch.exp(out)
+        return torch.softmax(out, dim=1)
+
+    # --- ablation ----------------------------------------------------------------------
+    def set_silenced(self, silenced: dict | None) -> None:
+        """{layer name: flat node indices} forced to 0 in every run from now on (the rest of
+        the net computes on); None or {} restores all."""
+        masks = {}
+        for name, nodes in (silenced or {}).items():
+            if name not in self.specs:
+                raise Vis3dError(f"no layer '{name}' to silence (layers: {', '.join(self.specs)})")
+            n = int(np.prod(self._shapes[name]))
+            idx = np.asarray(sorted(int(v) for v in nodes), np.int64)
+            if idx.size == 0:
+                continue
+            if idx[0] < 0 or idx[-1] >= n:
+                raise Vis3dError(f"layer '{name}' has nodes 0..{n - 1}; cannot silence {idx[-1] if idx[-1] >= n else idx[0]}")
+            mask = torch.zeros(n, dtype=torch.bool)
+            mask[torch.from_numpy(idx)] = True
+            masks[name] = mask
+        self.masks = masks
+        index = {name: i for i, name in self._layer_ops.items()}
+        self.trace.set_masks({index[n]: m for n, m in masks.items()})
 
     # --- access ------------------------------------------------------------------------
     def layer_names(self) -> list[str]:

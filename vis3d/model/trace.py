@@ -124,6 +124,8 @@ class _Runner(fx.Interpreter):
         self.outs: dict[int, torch.Tensor] = {}
         self.fed: dict[int, list] = {}
         self.first: list | None = None   # on the first run: (node, args, kwargs, out)
+        self.masks: dict[int, torch.Tensor] = {}  # op index -> flat bool mask: outputs forced to 0
+        self.graph_kept = False          # keep outputs in the autograd graph (attribution)
 
     def run_node(self, n):
         out = super().run_node(n)
@@ -132,8 +134,10 @@ class _Runner(fx.Interpreter):
             args, kwargs = self.fetch_args_kwargs_from_env(n)
             self.first.append((n, args, kwargs, out))
         if i is not None:
+            if i in self.masks and isinstance(out, torch.Tensor):
+                out = silence(out, self.masks[i])
             if isinstance(out, torch.Tensor):
-                self.outs[i] = out.detach().clone()
+                self.outs[i] = out if self.graph_kept else out.detach().clone()
             if i in self.keep_operands:
                 args, kwargs = self.fetch_args_kwargs_from_env(n)
                 self.fed[i] = [t.detach().clone() for t in _tensors(args) + _tensors(kwargs)]
@@ -182,11 +186,19 @@ class FxTrace:
     def set_keep_operands(self, ops: set) -> None:
         self._runner.keep_operands = set(ops)
 
-    def run(self, x: torch.Tensor):
-        """-> (model output, {op index: output}, {op index: [operands]})."""
+    def set_masks(self, masks: dict) -> None:
+        self._runner.masks = dict(masks)
+
+    def run(self, x: torch.Tensor, graph: bool = False):
+        """-> (model output, {op index: output}, {op index: [operands]}). ``graph``: the
+        outputs stay in the autograd graph (run outside inference mode, for gradients)."""
         r = self._runner
         r.outs, r.fed = {}, {}
-        out = r.run(x)
+        r.graph_kept = graph
+        try:
+            out = r.run(x)
+        finally:
+            r.graph_kept = False
         return out, r.outs, r.fed
 
 
@@ -201,7 +213,7 @@ class _Recorder(TorchFunctionMode):
         out = func(*args, **kwargs)
         o = self.owner
         if o.depth == 0 and not o.busy:
-            o.event(S.op_name(func), args, kwargs, out)
+            out = o.event(S.op_name(func), args, kwargs, out)
         return out
 
 
@@ -219,6 +231,8 @@ class HookTrace:
         self._names = _Names()
         self._qual = {id(m): n for n, m in model.named_modules()}
         self.keep: set = set()
+        self.masks: dict[int, torch.Tensor] = {}
+        self._graph = False
         self._first = True
         handles = []
         for _name, m in model.named_modules():
@@ -238,16 +252,18 @@ class HookTrace:
             return
         self.depth -= 1
         if self.depth == 0:
-            self.event(module, args, {}, out)
+            return self.event(module, args, {}, out)
+        return None
 
-    def event(self, what, args, kwargs, out) -> None:
+    def event(self, what, args, kwargs, out):
+        """Record one op; -> its output (silenced where a mask asks)."""
         self.busy = True
         try:
             srcs = tuple(self._ids[id(t)] for t in _tensors(args) + _tensors(kwargs)
                          if id(t) in self._ids)
             if not srcs or not isinstance(out, (torch.Tensor, tuple, list)) or \
                     (isinstance(out, torch.Tensor) and out.dim() == 0):
-                return
+                return out
             k = self._count
             self._count += 1
             if self._first:
@@ -255,33 +271,41 @@ class HookTrace:
                 self.ops.append(classify(k, self._names(base), what, args, kwargs, out, srcs))
             elif k >= len(self.ops):
                 raise Vis3dError("the model computes different layers for different inputs")
+            if k in self.masks and isinstance(out, torch.Tensor):
+                out = silence(out, self.masks[k])
             for t in _tensors(out):
                 self._ids[id(t)] = k
                 self._alive.append(t)
             if isinstance(out, torch.Tensor):
-                self._outs[k] = out.detach().clone()
+                self._outs[k] = out if self._graph else out.detach().clone()
             if k in self.keep:
                 self._fed[k] = [t.detach().clone() for t in _tensors(args) + _tensors(kwargs)]
+            return out
         finally:
             self.busy = False
 
     def set_keep_operands(self, ops: set) -> None:
         self.keep = set(ops)
 
-    def run(self, x: torch.Tensor):
+    def set_masks(self, masks: dict) -> None:
+        self.masks = dict(masks)
+
+    def run(self, x: torch.Tensor, graph: bool = False):
         self._ids = {id(x): -1}
         self._alive = [x]
         self._outs, self._fed = {}, {}
         self._count = 0
         self.depth = 0
         self._active = True
+        self._graph = graph
         try:
-            with torch.inference_mode(), _Recorder(self):
+            with torch.inference_mode(not graph), _Recorder(self):
                 out = self.model(x)
         finally:
             self._active = False
             self._alive = []
             self._ids = {}
+            self._graph = False
         if not self._first and self._count != len(self.ops):
             raise Vis3dError("the model computes different layers for different inputs")
         return out, self._outs, self._fed
@@ -290,6 +314,11 @@ class HookTrace:
         for h in self._handles:
             h.remove()
         self._handles = []
+
+
+def silence(out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``out`` with the nodes in ``mask`` (flat bool, no batch axis) forced to 0."""
+    return out.reshape(out.shape[0], -1).masked_fill(mask, 0.0).reshape(out.shape)
 
 
 def trace(model: nn.Module, example: torch.Tensor):

@@ -49,5 +49,12 @@ class Events:
         for n in names:
             setattr(self, n, Signal(n))
 
+    def add(self, *names: str) -> None:
+        """More signals (a mixin adding its own events)."""
+        for n in names:
+            if n not in self._names:
+                self._names = (*self._names, n)
+                setattr(self, n, Signal(n))
+
     def __iter__(self):
         return (getattr(self, n) for n in self._names)

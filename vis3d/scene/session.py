@@ -10,7 +10,8 @@ Events and their values:
   model       the session (a new model: layout, probe, everything rebuilt)
   result      the session (new activations in ``values``; only when the input changed)
   prediction  :class:`Prediction` (digit, probabilities and a note, as shown to the user)
-  normalise / colour_mode / colormap   the new mode or name
+  normalise / colour_mode / colormap   the new mode or name (colour modes, ablation and
+              saliency: vis3d.scene.insight_state, with events silenced, saliency, stats)
   hovered     node index or -1;   pinned   node index or None
   hidden      frozenset of hidden layer (slab) indices
   edges       :class:`EdgeUpdate` (the shown node's incoming edges, or none)
@@ -32,10 +33,10 @@ from vis3d.scene import layout as layout_mod
 from vis3d.scene.colors import COLORMAPS, DEFAULT_COLORMAP, Normaliser
 from vis3d.scene.edges import EdgeBuilder, Incoming
 from vis3d.scene.events import Events
+from vis3d.scene.insight_state import COLOUR_MODES, InsightState  # noqa: F401 - re-exported
 
 HISTORY_SECONDS = 10.0
 NORMALISE_MODES = ("layer", "global")
-COLOUR_MODES = ("activation",)
 SOURCES = ("pad", "camera", "image")
 
 
@@ -70,12 +71,12 @@ def _float32(t) -> np.ndarray | None:
     return None if t is None else t.detach().float().cpu().numpy().copy()
 
 
-class Session:
+class Session(InsightState):
     def __init__(self, loaded, normalise: str = "layer", colormap: str = DEFAULT_COLORMAP):
         self.events = Events("model", "result", "prediction", "normalise", "colour_mode",
                              "colormap", "hovered", "pinned", "hidden", "edges", "source", "notice")
         self._normalise = normalise if normalise in NORMALISE_MODES else "layer"
-        self._colour_mode = "activation"
+        self._init_insight()
         self._colormap = colormap if colormap in COLORMAPS else DEFAULT_COLORMAP
         self._source = "pad"
         self._hovered = -1
@@ -105,8 +106,9 @@ class Session:
         # Everything above may raise; only now is the previous model replaced.
         self.loaded, self.probe, self.layout = loaded, probe, layout
         self.normaliser, self.edge_builder = normaliser, builder
-        self.values = normaliser.out     # (N,) float32 0..1, updated in place per result
+        self.values = normaliser.out     # (N,) float32 0..1 the nodes show, per result
         self.acts: Activations | None = None
+        self._reset_insight()
 
     @property
     def name(self) -> str:
@@ -135,6 +137,8 @@ class Session:
         self.steadier.reset()
         self.events.model.emit(self)
         self._run()
+        self.events.colour_mode.emit(self._colour_mode)
+        self.events.silenced.emit(self._silenced)
 
     def load_weights(self, state: dict) -> None:
         """New weights for the model in use (same architecture, e.g. published by a
@@ -198,6 +202,8 @@ class Session:
         self.acts = self.probe.run(x)
         self.probe_runs += 1
         self.normaliser(self.acts)
+        self._attribute(x)
+        self.values = self._mode_values()
         self.version += 1
         if self._pinned is not None:
             self.history.append((time.monotonic(), float(self.normaliser.raw[self._pinned])))
@@ -236,21 +242,10 @@ class Session:
             self._normalise = mode
             self.normaliser.set_mode(mode)
             self.normaliser(self.acts)
+            self.values = self._mode_values()
             self.version += 1
             self.events.normalise.emit(mode)
             self.events.result.emit(self)
-
-    @property
-    def colour_mode(self) -> str:
-        return self._colour_mode
-
-    @colour_mode.setter
-    def colour_mode(self, mode: str) -> None:
-        if mode not in COLOUR_MODES:
-            raise ValueError(f"colour mode must be one of {COLOUR_MODES}, not {mode!r}")
-        if mode != self._colour_mode:
-            self._colour_mode = mode
-            self.events.colour_mode.emit(mode)
 
     @property
     def colormap(self) -> str:

@@ -146,6 +146,7 @@ def main(args) -> int:
         given = model.card.get("input") or {}
         Probe(model.model, given.get("shape"), given.get("mean"), given.get("std")).close()
     win = MainWindow(model=model, camera=args.camera)
+    win.insight.jobs.data = getattr(args, "data", None)
     if args.input:
         win.show_image_file(args.input)
     signals = quit_on_signals(app, win)

@@ -30,6 +30,8 @@ class SceneMouse(QObject):
     hover_text = pyqtSignal(str)     # the hovered node's description ('' for none)
     hint_dismissed = pyqtSignal()   # the user started using the scene: hide the hint for now
     hint_toggled = pyqtSignal()     # H: show or hide the hint (remembered)
+    alt_clicked = pyqtSignal(int)    # Alt+click on a node (ablation)
+    context_requested = pyqtSignal(int, QPoint)   # right click: node (-1 none), global pos
     orbit_toggled = pyqtSignal()
 
     def __init__(self, canvas, view, session, parent=None):
@@ -74,16 +76,25 @@ class SceneMouse(QObject):
                                                       self.canvas.native))
 
     def _on_press(self, event) -> None:
-        self._press = tuple(event.pos[:2]) if event.button == 1 else None
+        self._press = tuple(event.pos[:2]) if event.button in (1, 2) else None
         self.hint_dismissed.emit()
 
     def _on_release(self, event) -> None:
-        if self._press is None or event.button != 1:
+        if self._press is None or event.button not in (1, 2):
             return
         moved = np.hypot(event.pos[0] - self._press[0], event.pos[1] - self._press[1])
         self._press = None
-        if moved <= CLICK_SLOP_PX:
-            self.session.click(self.view.pick(*event.pos[:2]))
+        if moved > CLICK_SLOP_PX:
+            return
+        node = self.view.pick(*event.pos[:2])
+        x, y = (int(v) for v in event.pos[:2])
+        if event.button == 2:
+            self.context_requested.emit(node, self.canvas.native.mapToGlobal(QPoint(x, y)))
+        elif any(getattr(m, "name", m) == "Alt" for m in (event.modifiers or ())):
+            if node >= 0:
+                self.alt_clicked.emit(node)
+        else:
+            self.session.click(node)
 
     def _on_double(self, event) -> None:
         slab = self.view.slab_at(*event.pos[:2])

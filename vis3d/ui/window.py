@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
         self._build_status()
         self.mouse = SceneMouse(self.canvas, self.view, self.session, self)
         self._connect()
+        from vis3d.ui.insight import install as install_insight
+        self.insight = install_insight(self)
         self._restore()
         self.actions["hint"].setChecked(self.settings.value("hint_dismissed", "0") != "1")
         self.timer = QTimer(self)
@@ -382,6 +384,7 @@ class MainWindow(QMainWindow):
         self._pen_timer.stop()
         self._stat_timer.stop()
         self.view.set_auto_orbit(False)
+        self.insight.jobs.shutdown()
         self.inputs.close_camera()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
