@@ -226,3 +226,19 @@ def test_sparkline_shows_the_pinned_value_at_once(window, mnist_test):
     s.pinned = s.layout.slab("fc1").offset
     v = window.details.history.v
     assert len(v) >= 1 and v[-1] == pytest.approx(float(s.normaliser.raw[s.pinned]))
+
+
+def test_a_slow_model_runs_in_the_worker_and_the_window_applies_it(window, qtbot):
+    """A forward slower than SLOW_MS: the tick only submits; a later tick applies."""
+    s = window.session
+    s.run_ms = 1e3     # as a big model's last forward
+    pad = window.inputs.pad
+    w, h = pad.width(), pad.height()
+    v0 = s.version
+    qtbot.mousePress(pad, Qt.LeftButton, pos=QPoint(w // 2, h // 5))
+    for k in range(1, 11):
+        qtbot.mouseMove(pad, QPoint(w // 2, h // 5 + k * (3 * h // 5) // 10))
+    qtbot.mouseRelease(pad, Qt.LeftButton, pos=QPoint(w // 2, 4 * h // 5))
+    qtbot.waitUntil(lambda: s.version > v0 and s.has_digit and not window.runner.busy, timeout=5000)
+    assert len(window.runner.ran) >= 1 and s.run_ms == 1e3   # every run was in the worker
+    assert window.prediction.digit == 1

@@ -20,6 +20,7 @@ Events and their values:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ class Session(InsightState):
         self.history: deque = deque(maxlen=600)  # (time, raw value) of the pinned node
         self.prediction = Prediction(None, None, self._reason)
         self.version = 0                         # bumps with every new result
-        self.probe_runs = 0
+        self.probe_runs, self.run_ms = 0, 0.0   # forwards run; the last one's time (ms)
+        self.lock = threading.Lock()   # the probe: one forward at a time (vis3d.scene.background)
         self._install(loaded)
         self._run()
 
@@ -187,22 +189,42 @@ class Session(InsightState):
         self._reason = reason if image is None else ""
         if image is not None:
             image = np.ascontiguousarray(image, np.float32)
-        same = (image is None and self._image is None) or (
-            image is not None and self._image is not None and image.shape == self._image.shape
-            and np.array_equal(image, self._image))
-        if same and self.acts is not None:
+        if not self.needs_run(image):
             self._predict()  # a camera frame still counts for the steadier
             return False
         self._image = image
         self._run()
         return True
 
-    def _run(self) -> None:
+    def needs_run(self, image: np.ndarray | None) -> bool:
+        """Whether ``set_input(image)`` would run the network (the input changed)."""
+        old = self._image
+        if image is None or old is None:
+            return image is not old or self.acts is None
+        return image.shape != old.shape or not np.array_equal(image, old) or self.acts is None
+
+    def apply(self, image, computed: tuple, reason: str = "", source: str | None = None) -> bool:
+        """A result of vis3d.scene.background.compute made current (GUI thread); False
+        (dropped) when the model changed since."""
+        probe, acts = computed
+        if probe is not self.probe:
+            return False
+        if source is not None:
+            self.source = source
+        self._reason = reason if image is None else ""
+        self._image = None if image is None else np.ascontiguousarray(image, np.float32)
+        self._run(acts)
+        return True
+
+    def _run(self, acts: Activations | None = None) -> None:
         x = self._image if self._image is not None else self._blank()
-        self.acts = self.probe.run(x)
+        t0 = time.perf_counter()
+        with self.lock:
+            self.acts = self.probe.run(x) if acts is None else acts
+            self._attribute(x)
+        self.run_ms = 1000 * (time.perf_counter() - t0) if acts is None else self.run_ms
         self.probe_runs += 1
         self.normaliser(self.acts)
-        self._attribute(x)
         self.values = self._mode_values()
         self.version += 1
         if self._pinned is not None:

@@ -19,6 +19,7 @@ from vis3d.errors import Vis3dError
 from vis3d.gl.colormaps import lut
 from vis3d.gl.view import NetworkView
 from vis3d.model import weights
+from vis3d.scene.background import BackgroundRunner
 from vis3d.scene.session import Session
 from vis3d.ui.builder import BuilderDock
 from vis3d.ui.frameclock import FrameClock
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._ticks = deque(maxlen=60)
         self.tick_ms = 0.0
         self._last_apply = 0.0
+        self.runner = BackgroundRunner(self.session)   # slow models' forwards, off this thread
         self._build_docks()
         self.actions = build_toolbar(self)
         self.builder = BuilderDock(self.session, self)   # design, train and save a net
@@ -190,15 +192,19 @@ class MainWindow(QMainWindow):
     def tick(self) -> None:
         """Take the newest input; the session runs the network only if it changed."""
         t0 = time.perf_counter()
-        prep = self.inputs.poll()
-        if prep is None:
+        ms = self.runner.collect()   # a background run's result applied: its time
+        if ms is not None:
+            self._ticks.append(ms)
+            self.tick_ms = float(np.median(self._ticks))
+        if (prep := self.inputs.poll()) is None:
             return
         self._last_apply = t0
         if not self.session.digit_input:    # a model not taking 28x28 digits: the picture
             prep = self._fitted(self._raw_picture(), prep)
-        ran = self.session.set_input(prep.image if prep.found else None,
-                                     reason=prep.reason or "", source=self.inputs.source)
-        if ran:
+        image, why = (prep.image if prep.found else None), prep.reason or ""
+        if self.runner.offer(image, why, self.inputs.source):
+            return   # running in the worker thread: the window stays responsive
+        if self.session.set_input(image, reason=why, source=self.inputs.source):   # it ran
             self._ticks.append(1000 * (time.perf_counter() - t0))
             self.tick_ms = float(np.median(self._ticks))
 
@@ -383,6 +389,7 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self._pen_timer.stop()
         self._stat_timer.stop()
+        self.runner.close()
         self.view.set_auto_orbit(False)
         self.insight.jobs.shutdown()
         self.inputs.close_camera()
