@@ -137,7 +137,10 @@ class Layout:
         return s, int(node) - s.offset
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.positions.min(0), self.positions.max(0)
+        # Column by column: a reduction over axis 0 of (N, 3) is 20x slower.
+        P = self.positions
+        return (np.array([P[:, k].min() for k in range(3)], P.dtype),
+                np.array([P[:, k].max() for k in range(3)], P.dtype))
 
 
 def _slab_points(slab: Slab) -> np.ndarray:
@@ -206,22 +209,22 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
             s.x = x
             s.y = -(y + 0.5 * s.extent[0])  # the first branch on the left of the screen
             y += s.extent[0] + gap
-    pos_parts, size_parts, slab_parts = [], [], []
+    total = sum(len(uv) for uv, _, _ in points)
+    positions = np.empty((total, 3), np.float32)   # written in place: no per-slab copies
+    sizes = np.empty(total, np.float32)
+    slab_of = np.empty(total, np.int16)
     offset = 0
     for slab, (uv, raw_w, raw_h) in zip(slabs, points):
-        pitch = slab.pitch
-        y = slab.y - (uv[:, 0] - (raw_w - 1) / 2) * pitch  # columns towards -y: left to right
-        z = -(uv[:, 1] - (raw_h - 1) / 2) * pitch
-        pos_parts.append(np.stack([np.full_like(y, slab.x), y, z], 1))
-        node_size = pitch * (0.78 if slab.is_map else 0.5 if slab.kind == "output" else 0.6)
-        size_parts.append(np.full(len(uv), node_size))
-        slab.offset, slab.count = offset, len(uv)
-        slab_parts.append(np.full(len(uv), slab.index, np.int16))
-        offset += len(uv)
-    positions = np.concatenate(pos_parts).astype(np.float32)
-    positions[:, 0] -= 0.5 * x  # centre the stack on the origin
+        pitch, n = slab.pitch, len(uv)
+        block = positions[offset:offset + n]
+        block[:, 0] = slab.x - 0.5 * x    # the stack centred on the origin
+        block[:, 1] = slab.y - (uv[:, 0] - (raw_w - 1) / 2) * pitch  # columns towards -y
+        block[:, 2] = -(uv[:, 1] - (raw_h - 1) / 2) * pitch
+        sizes[offset:offset + n] = pitch * (0.78 if slab.is_map else 0.5 if slab.kind == "output" else 0.6)
+        slab.offset, slab.count = offset, n
+        slab_of[offset:offset + n] = slab.index
+        offset += n
     for slab in slabs:
         slab.x -= 0.5 * x
     offsets = np.array([s.offset for s in slabs] + [offset], np.int64)
-    return Layout(slabs, positions, np.concatenate(size_parts).astype(np.float32),
-                  np.concatenate(slab_parts), offsets)
+    return Layout(slabs, positions, sizes, slab_of, offsets)

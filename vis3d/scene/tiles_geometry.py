@@ -118,12 +118,25 @@ def compute(layout, check: bool = True) -> Tiles:
 
 
 def _check(tiles: Tiles, P: np.ndarray, layout) -> None:
-    for t in range(len(tiles)):
-        o, c, w = int(tiles.offset[t]), int(tiles.count[t]), int(tiles.cols[t])
+    """Every tile's nodes on its grid: one array expression per slab (its tiles share the
+    grid and follow each other in node order)."""
+    for slab in np.unique(tiles.slab):
+        ts = np.flatnonzero(tiles.slab == slab)
+        c, w = int(tiles.count[ts[0]]), int(tiles.cols[ts[0]])
+        o = tiles.offset[ts]
         k = np.arange(c)
-        expect = (tiles.origin[t] + np.outer(k % w, tiles.du[t]) + np.outer(k // w, tiles.dv[t]))
-        err = np.abs(P[o:o + c] - expect).max()
-        if err > 1e-3 * (1.0 + float(np.abs(expect).max())):
+        ku, kv = (k % w)[None, :, None], (k // w)[None, :, None]
+        expect = (tiles.origin[ts][:, None, :] + ku * tiles.du[ts][:, None, :]
+                  + kv * tiles.dv[ts][:, None, :]).astype(np.float64)
+        if np.all(np.diff(o) == c):
+            got = P[o[0]:o[0] + c * len(ts)].reshape(len(ts), c, 3)
+        else:
+            got = P[(o[:, None] + k[None]).reshape(-1)].reshape(len(ts), c, 3)
+        err = np.abs(got - expect).max(axis=(1, 2))
+        bad = err > 1e-3 * (1.0 + np.abs(expect).max(axis=(1, 2)))
+        if bad.any():
+            t = ts[int(np.argmax(bad))]
+            o, c = int(tiles.offset[t]), int(tiles.count[t])
             name = layout.slabs[int(tiles.slab[t])].name
             raise ValueError(f"layer '{name}': nodes {o}..{o + c - 1} are not on a regular grid")
 
