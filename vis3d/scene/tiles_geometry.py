@@ -113,7 +113,7 @@ def compute(layout, check: bool = True) -> Tiles:
                   slab_arr, origin.astype(np.float32), du.astype(np.float32),
                   dv.astype(np.float32), np.asarray(layout.sizes, np.float32)[offset])
     if check:
-        _check(tiles, P, layout)
+        _check(tiles, np.asarray(layout.positions, np.float32), layout)
     return tiles
 
 
@@ -125,15 +125,19 @@ def _check(tiles: Tiles, P: np.ndarray, layout) -> None:
         c, w = int(tiles.count[ts[0]]), int(tiles.cols[ts[0]])
         o = tiles.offset[ts]
         k = np.arange(c)
-        ku, kv = (k % w)[None, :, None], (k // w)[None, :, None]
-        expect = (tiles.origin[ts][:, None, :] + ku * tiles.du[ts][:, None, :]
-                  + kv * tiles.dv[ts][:, None, :]).astype(np.float64)
+        ku = (k % w).astype(np.float32)[None, :, None]
+        kv = (k // w).astype(np.float32)[None, :, None]
         if np.all(np.diff(o) == c):
             got = P[o[0]:o[0] + c * len(ts)].reshape(len(ts), c, 3)
         else:
             got = P[(o[:, None] + k[None]).reshape(-1)].reshape(len(ts), c, 3)
-        err = np.abs(got - expect).max(axis=(1, 2))
-        bad = err > 1e-3 * (1.0 + np.abs(expect).max(axis=(1, 2)))
+        # float32 in place (6M nodes: a few temporaries of the slab's size, no more)
+        diff = got - tiles.origin[ts][:, None, :]
+        diff -= ku * tiles.du[ts][:, None, :]
+        diff -= kv * tiles.dv[ts][:, None, :]
+        np.abs(diff, out=diff)
+        scale = np.abs(got).max(axis=(1, 2))
+        bad = diff.max(axis=(1, 2)) > 1e-3 * (1.0 + scale)
         if bad.any():
             t = ts[int(np.argmax(bad))]
             o, c = int(tiles.offset[t]), int(tiles.count[t])
