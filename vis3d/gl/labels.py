@@ -39,11 +39,9 @@ class Labels:
         p = project(node, self.anchors)
         widths = np.array([max(1, len(s)) * CHAR_W * self.font_px for s in self.strings])
         h = self.font_px
-        # VisPy draws a little below the anchor (descenders): boxes measured on screenshots.
-        if self.anchor_y == "bottom":
-            y0, y1 = p[:, 1] - 1.3 * h, p[:, 1] + 0.6 * h
-        else:
-            y0, y1 = p[:, 1] - 0.9 * h, p[:, 1] + 1.3 * h
+        # Where VisPy puts the glyphs about the anchor varies with the view (measured on
+        # screenshots: up to a line above or below it): reserve a line on both sides.
+        y0, y1 = p[:, 1] - 1.25 * h, p[:, 1] + 1.25 * h
         return np.stack([p[:, 0] - widths / 2, y0, p[:, 0] + widths / 2, y1], 1)
 
     def _apply(self, keep: tuple) -> None:
