@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.ink import not_ink, remove_lines
+
 
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of the non-zero pixels."""
@@ -85,7 +87,28 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
     return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
 
 
-def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int):
+SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
+
+
+def _on_paper(g: np.ndarray, mask: np.ndarray, stats, comps) -> np.ndarray:
+    """For each component, whether what surrounds it (its box grown by a third, less all
+    ink) is plain paper: an even brightness, not the room's clutter."""
+    h, w = g.shape
+    out = np.zeros(len(comps), bool)
+    for j, i in enumerate(comps):
+        x, y, bw, bh = stats[i, :4]
+        m = max(3, int(0.12 * max(bw, bh)))
+        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+        ring = g[y0:y1, x0:x1][mask[y0:y1, x0:x1] == 0]
+        if ring.size < 16:
+            continue
+        mean, sd = cv2.meanStdDev(ring)
+        out[j] = float(sd[0, 0]) <= SURROUND_CV * max(float(mean[0, 0]), 1.0)
+    return out
+
+
+def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
+                  g: np.ndarray | None = None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
@@ -107,6 +130,11 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     cand = cand[~edge[cand]]
     if cand.size == 0:
         return None, "no ink on the paper", False
+    if g is not None:
+        cand = cand[np.argsort(-areas[cand])[:20]]
+        cand = cand[_on_paper(g, mask, stats, cand)]
+        if cand.size == 0:
+            return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand]]
     pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
     main = pool[np.argmax(areas[pool])]
@@ -132,16 +160,18 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     kept = areas[keep].sum()
     if kept > 0.35 * region_area:
         return None, "too much dark area", False
-    if kept < 0.4 * areas[~edge].sum():
+    if kept < 0.4 * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255
     return lut[labels], "", bool(touching[keep].any())
 
 
-def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int):
+def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
+            colour: np.ndarray | None = None, stages: dict | None = None):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
-    ``cut``: the digit touches the region's edge."""
+    ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
+    ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given."""
     h, w = g.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
     region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
@@ -158,15 +188,27 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int):
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
+    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.25 * min(h, w)) * np.float32(1 / 255)
+    np.maximum(dark, 0.0, out=dark)
     otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     mask = np.uint8(dark > t) * 255
-    keep, why, cut = _select_digit(mask, band, zone, region_area)
+    keep, why, cut = _select_digit(mask, band, zone, region_area, g)
+    if stages is not None:
+        stages["mask"] = mask
     if keep is None:
         return None, why, False
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
+    if colour is not None:
+        ink_col = cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
+        paper = cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
+    else:
+        ink_col = paper = None
+    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0)
+    if why:
+        return None, why, False
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
     d = dark[y0:y1, x0:x1]
     level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))

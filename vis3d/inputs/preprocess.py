@@ -305,34 +305,44 @@ def prepare(img, source: str = "auto") -> Prepared:
 
 # --- camera -----------------------------------------------------------------------------
 
-def _working_gray(frame) -> tuple[np.ndarray | None, float, str]:
-    """Frame -> (uint8 gray at about CAMERA_WIDTH on the long side, scale factor, reason)."""
+def _working(frame) -> tuple[np.ndarray | None, np.ndarray | None, float, str]:
+    """Frame -> (uint8 gray at about CAMERA_WIDTH on the long side, the same in BGR or None,
+    scale factor, reason). HD frames are reduced while still in colour, by a whole factor
+    where one fits (OpenCV's fast path), so 1080p costs little more than 640x480."""
     a = np.asarray(frame) if not isinstance(frame, np.ndarray) else frame
+    colour = None
     if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and min(a.shape[:2]) >= 2:
-        gray = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+        colour = a
     elif a.dtype == np.uint8 and a.ndim == 2 and min(a.shape) >= 2:
-        gray = a
+        pass
     else:
         f, why = to_gray(a)
         if f is None:
-            return None, 1.0, why
-        gray = (f * 255.0 + 0.5).astype(np.uint8)
-    h, w = gray.shape
+            return None, None, 1.0, why
+        a = (f * 255.0 + 0.5).astype(np.uint8)
+    h, w = a.shape[:2]
     scale = min(1.0, CAMERA_WIDTH / max(h, w))
     if scale < 1.0:
         size = (max(2, int(round(w * scale))), max(2, int(round(h * scale))))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    return gray, scale, ""
+        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+        scale = a.shape[1] / w
+    if colour is not None:
+        return cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), a, scale, ""
+    return a, None, scale, ""
 
 
-def prepare_camera(frame) -> Prepared:
-    """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared."""
+def prepare_camera(frame, stages: dict | None = None) -> Prepared:
+    """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
+    ``stages``, when given, receives what the window shows on request: 'work' (the frame at
+    the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels)."""
     why = unusable(frame)
     if why:
         return Prepared(None, "camera", why)
-    gray, scale, why = _working_gray(frame)
+    gray, colour, scale, why = _working(frame)
     if gray is None:
         return Prepared(None, "camera", why)
+    if stages is not None:
+        stages["work"], stages["scale"] = (colour if colour is not None else gray), scale
     hist = np.bincount(gray[::2, ::2].ravel(), minlength=256).cumsum()
     p1 = int(np.searchsorted(hist, 0.01 * hist[-1]))
     p99 = int(np.searchsorted(hist, 0.99 * hist[-1]))
@@ -347,20 +357,20 @@ def prepare_camera(frame) -> Prepared:
     found = find_sheet(low_bg, low_gray)
     corners = None
     if found is None:
-        res, why, _ = extract(g, bg, whole, 3)
+        res, why, _ = extract(g, bg, whole, 3, colour, stages)
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
         hull, quad = found
         region = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(region, np.round(hull * (sx, sy)).astype(np.int32), 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
-        res, why, cut = extract(g, bg, region, 9)
+        res, why, cut = extract(g, bg, region, 9, colour, stages)
         if res is not None and cut:
             # The digit runs over the "sheet edge": perhaps that edge is a shadow's, on paper
             # filling the frame. Take the whole frame if the digit is whole there, beside
             # the lit part, on a background bright enough for paper. (A digit wholly in
             # such a shadow stays "no ink": an empty sheet in a room looks the same.)
-            res2, _, cut2 = extract(g, bg, whole, 3)
+            res2, _, cut2 = extract(g, bg, whole, 3, colour)
             if res2 is not None and not cut2 and shadowed_paper(res2[1], res, region, bg):
                 res, corners = res2, None
     if res is None:
