@@ -35,6 +35,13 @@ def background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return bg.astype(np.float32), low, low_gray
 
 
+def fills_frame(low_bg: np.ndarray) -> bool:
+    """Whether paper may fill the frame: most of it is lit about as brightly as its bright
+    part (a room with a window or a lamp is mostly far darker than them)."""
+    top = float(np.percentile(low_bg, 95))
+    return np.count_nonzero(low_bg >= 0.55 * top) >= 0.6 * low_bg.size
+
+
 def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(hull, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
     or None when the paper fills the frame (no sharp bright/dark boundary)."""
@@ -87,28 +94,39 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
     return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
 
 
+BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 
 
-def _on_paper(g: np.ndarray, mask: np.ndarray, stats, comps) -> np.ndarray:
-    """For each component, whether what surrounds it (its box grown by a third, less all
-    ink) is plain paper: an even brightness, not the room's clutter."""
+def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region) -> np.ndarray:
+    """For each component, whether it may be (part of) a written digit: what surrounds it
+    (its box grown a little, less all ink) is plain paper, an even brightness rather than
+    the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
     h, w = g.shape
     out = np.zeros(len(comps), bool)
+    away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
+    away[region == 0] = 255                                 # and off the sheet
     for j, i in enumerate(comps):
         x, y, bw, bh = stats[i, :4]
         m = max(3, int(0.12 * max(bw, bh)))
         x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
-        ring = g[y0:y1, x0:x1][mask[y0:y1, x0:x1] == 0]
+        ring = g[y0:y1, x0:x1][away[y0:y1, x0:x1] == 0]
         if ring.size < 16:
             continue
         mean, sd = cv2.meanStdDev(ring)
-        out[j] = float(sd[0, 0]) <= SURROUND_CV * max(float(mean[0, 0]), 1.0)
+        if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
+            continue
+        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
+            continue                  # on a blown-out light (a window, a lamp), not paper
+        own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
+        ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
+        out[j] = not not_ink(own, ink_col, paper, work_px)
     return out
 
 
 def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
-                  g: np.ndarray | None = None):
+                  g: np.ndarray | None = None, colour=None, paper=None, region=None,
+                  strict: bool = False):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
@@ -132,15 +150,20 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
         return None, "no ink on the paper", False
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
-        cand = cand[_on_paper(g, mask, stats, cand)]
+        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0, region)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand]]
-    pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
+    if strict:                        # on a found sheet: what reaches its edge is not written
+        if inner.size == 0:           # on it (fingers, a window's bars, the room)
+            return None, "no ink on the sheet", False
+        pool = inner
+    else:
+        pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
     main = pool[np.argmax(areas[pool])]
     x, y, w, h = stats[main, :4]
     short = min(mask.shape)
-    if max(w, h) < 0.04 * short or areas[main] < 2 * min_area:
+    if max(w, h) < 0.07 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
     keep = [main]
     x0, y0, x1, y1 = x, y, x + w, y + h
@@ -188,24 +211,27 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
-    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.25 * min(h, w)) * np.float32(1 / 255)
+    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.4 * min(h, w)) * np.float32(1 / 255)
     np.maximum(dark, 0.0, out=dark)
     otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
-    mask = np.uint8(dark > t) * 255
-    keep, why, cut = _select_digit(mask, band, zone, region_area, g)
+    # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
+    _, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
+    strong = np.zeros(int(weak.max()) + 1, np.uint8)
+    strong[np.unique(weak[dark > t])] = 255
+    strong[0] = 0
+    mask = strong[weak]
+    paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
+    keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
+                                   strict=margin > 3)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:
         return None, why, False
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
-    if colour is not None:
-        ink_col = cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
-        paper = cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
-    else:
-        ink_col = paper = None
+    ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
     why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0)
     if why:
         return None, why, False

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
-from vis3d.inputs.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
+from vis3d.inputs.paper import (background, bbox as _bbox, extract, fills_frame, find_sheet,
+                                shadowed_paper)
 
 SOURCES = ("auto", "pad", "camera", "raw")
 BOX = 20            # the digit is fitted into BOX x BOX ...
@@ -357,6 +358,8 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     found = find_sheet(low_bg, low_gray)
     corners = None
     if found is None:
+        if not fills_frame(low_bg):
+            return Prepared(None, "camera", "no sheet found")
         res, why, _ = extract(g, bg, whole, 3, colour, stages)
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
@@ -364,14 +367,14 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
         region = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(region, np.round(hull * (sx, sy)).astype(np.int32), 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
-        res, why, cut = extract(g, bg, region, 9, colour, stages)
-        if res is not None and cut:
-            # The digit runs over the "sheet edge": perhaps that edge is a shadow's, on paper
-            # filling the frame. Take the whole frame if the digit is whole there, beside
-            # the lit part, on a background bright enough for paper. (A digit wholly in
-            # such a shadow stays "no ink": an empty sheet in a room looks the same.)
+        res, why, _ = extract(g, bg, region, 9, colour, stages)
+        if res is None:
+            # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
+            # the frame. Take the whole frame if the digit is whole there, beside the lit
+            # part, on a background bright enough for paper. (A digit wholly in such a
+            # shadow stays "no ink": an empty sheet in a room looks the same.)
             res2, _, cut2 = extract(g, bg, whole, 3, colour)
-            if res2 is not None and not cut2 and shadowed_paper(res2[1], res, region, bg):
+            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
                 res, corners = res2, None
     if res is None:
         return Prepared(None, "camera", why, sheet=corners)
