@@ -204,7 +204,7 @@ def _fingers(rng, img, mask, corners, fw, fh, u, sheet_cover: bool):
 # --- the frame ----------------------------------------------------------------------------
 
 def webcam_frame(digit28, rng: np.random.Generator, kind: str, size=(640, 480),
-                 quality: int | None = None, info: dict | None = None):
+                 quality: int | None = None, info: dict | None = None, max_quality: int = 100):
     """(BGR uint8 frame as decoded from JPEG, JPEG bytes) of ``kind`` (see the module doc);
     ``digit28`` None draws nothing (the ``empty`` kind always draws nothing)."""
     fw, fh = size
@@ -295,6 +295,7 @@ def webcam_frame(digit28, rng: np.random.Generator, kind: str, size=(640, 480),
         + rng.normal(0, sigma * 0.5, img.shape).astype(np.float32)
     img = np.clip(img, 0, 255).astype(np.uint8)
     q = int(quality if quality is not None else rng.integers(35, 61) if kind == "dim" else rng.integers(50, 92))
+    q = min(q, max_quality)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
     assert ok
     if info is not None:
@@ -304,23 +305,29 @@ def webcam_frame(digit28, rng: np.random.Generator, kind: str, size=(640, 480),
 
 # --- sets -----------------------------------------------------------------------------------
 
-def frames(images, labels, kind: str, n: int, seed: int):
+def frames(images, labels, kind: str, n: int, seed: int, sizes=SIZES, hd_quality: int = 100,
+           sd_quality: int = 100):
     """Yield (name, label or None, frame, jpeg bytes) for n frames of ``kind``: sizes cycle
-    640x480, 1280x720, 1920x1080; labels balanced over the ten digits."""
+    through ``sizes`` (640x480, 1280x720, 1920x1080); labels balanced over the ten digits;
+    HD frames coded at most at ``hd_quality``."""
     rng = np.random.default_rng(seed)
     idx = pick(labels, n, seed)
     for i in range(n):
-        size = SIZES[i % 3]
+        size = sizes[i % len(sizes)]
+        top = sd_quality if size[0] <= 640 else hd_quality
         if kind == "empty":
-            frame, jpeg = webcam_frame(None, rng, kind, size)
+            frame, jpeg = webcam_frame(None, rng, kind, size, max_quality=top)
             yield f"{i:03d}_none_{size[1]}", None, frame, jpeg
         else:
-            frame, jpeg = webcam_frame(images[idx[i]], rng, kind, size)
+            frame, jpeg = webcam_frame(images[idx[i]], rng, kind, size, max_quality=top)
             yield f"{i:03d}_{labels[idx[i]]}_{size[1]}", int(labels[idx[i]]), frame, jpeg
 
 
-FIXTURE_COUNT = 60
+FIXTURE_COUNT = 30
 FIXTURE_SEEDS = {k: 7100 + 10 * i for i, k in enumerate(KINDS)}
+# the committed sets: two of three frames at 640x480 (JPEG quality <= 75), the rest at 720p
+# and 1080p (quality <= 40), to keep the repository small (under 1 MB a kind)
+FIXTURE_SIZES = (SIZES[0], SIZES[0], SIZES[1], SIZES[0], SIZES[0], SIZES[2])
 
 
 def write_fixtures(out: Path, images, labels, n: int = FIXTURE_COUNT) -> None:
@@ -329,7 +336,8 @@ def write_fixtures(out: Path, images, labels, n: int = FIXTURE_COUNT) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.iterdir():
             old.unlink()
-        for name, _, _, jpeg in frames(images, labels, kind, n, FIXTURE_SEEDS[kind]):
+        for name, _, _, jpeg in frames(images, labels, kind, n, FIXTURE_SEEDS[kind],
+                                       FIXTURE_SIZES, hd_quality=40, sd_quality=75):
             (folder / f"{name}.jpg").write_bytes(jpeg)
 
 

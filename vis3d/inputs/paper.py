@@ -95,6 +95,7 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
 
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
+MARKS = 0.25          # the digit is at least this share of the plausible ink
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 
 
@@ -183,7 +184,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     kept = areas[keep].sum()
     if kept > 0.35 * region_area:
         return None, "too much dark area", False
-    if kept < 0.4 * (areas[cand].sum() if g is not None else areas[~edge].sum()):
+    if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255

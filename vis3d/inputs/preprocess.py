@@ -120,6 +120,29 @@ WIDTH_MAX = 2.7
 WIDTH_TARGET = 2.0
 
 
+WIDTH_MIN = 1.3     # ... and thinner ones (a ballpoint on a large digit) widened to WIDTH_TARGET
+
+
+def thicken(ink: np.ndarray) -> np.ndarray:
+    """Widen strokes that would be far thinner than MNIST's after the fit to 20x20 (a
+    ballpoint's 2-5 pixel line on a digit 150 pixels tall): a grey dilation by the radius
+    that brings them to WIDTH_TARGET. For camera ink only: the pad is drawn thick."""
+    x, y, w, h = cv2.boundingRect(np.uint8(ink > 0.05))
+    side = max(w, h)
+    if side <= SIZE:
+        return ink
+    width = stroke_width(ink[y:y + h, x:x + w]) * BOX / side
+    if width >= WIDTH_MIN:
+        return ink
+    radius = int(round((WIDTH_TARGET - width) * side / BOX / 2))
+    if radius < 1:
+        return ink
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    pad = radius + 1
+    grown = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return cv2.dilate(grown, disk)
+
+
 def even_strokes(ink: np.ndarray) -> np.ndarray:
     """Thin strokes that would be far thicker than MNIST's after the fit to 20x20 (a fat
     marker on a small digit). Only for ink larger than 28 pixels, which is shrunk anyway:
@@ -379,7 +402,7 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     if res is None:
         return Prepared(None, "camera", why, sheet=corners)
     ink, box = res
-    image = normalise(even_strokes(ink))
+    image = normalise(thicken(even_strokes(ink)))
     if image is None:
         return Prepared(None, "camera", "no ink on the paper", sheet=corners)
     bbox = tuple(int(round(v / scale)) for v in box)
