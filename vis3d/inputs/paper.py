@@ -43,7 +43,7 @@ def fills_frame(low_bg: np.ndarray) -> bool:
 
 
 def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(hull, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
+    """(outline, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
     or None when the paper fills the frame (no sharp bright/dark boundary)."""
     lb = np.log1p(low_bg.astype(np.float32))
     lo, hi = np.percentile(lb, (3, 97))
@@ -91,15 +91,19 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
             break
     if quad is None:
         quad = cv2.boxPoints(cv2.minAreaRect(hull))
-    return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
+    # the region is the sheet's own outline, its holes (the ink) filled: fingers over its
+    # edge stay outside it, where the convex hull would take them in
+    return contour[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
 
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
+BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
 MARKS = 0.25          # the digit is at least this share of the plausible ink
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 
 
-def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region) -> np.ndarray:
+def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
+               bright: float = 0.0) -> np.ndarray:
     """For each component, whether it may be (part of) a written digit: what surrounds it
     (its box grown a little, less all ink) is plain paper, an even brightness rather than
     the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
@@ -117,6 +121,12 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region) ->
         mean, sd = cv2.meanStdDev(ring)
         if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
             continue
+        if bright > 0.0:              # no sheet found: the room's things are ruled out harder
+            if float(mean[0, 0]) < bright:
+                continue              # paper held up is among the brighter things in view
+            (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
+            if stats[i, cv2.CC_STAT_AREA] > 0.75 * max(rw * rh, 1.0):
+                continue              # a straight bar (a window's frame, a book's spine)
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
@@ -127,7 +137,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region) ->
 
 def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
-                  strict: bool = False):
+                  strict: bool = False, room: bool = False):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
@@ -151,7 +161,9 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
         return None, "no ink on the paper", False
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
-        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0, region)]
+        bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
+        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0,
+                               region, bright)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand]]
@@ -192,7 +204,8 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
 
 
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
-            colour: np.ndarray | None = None, stages: dict | None = None):
+            colour: np.ndarray | None = None, stages: dict | None = None,
+            strict: bool | None = None):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given."""
@@ -225,7 +238,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     mask = strong[weak]
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                                   strict=margin > 3)
+                                   strict=margin > 3 if strict is None else strict,
+                                   room=strict is True and margin <= 3)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:

@@ -329,32 +329,6 @@ def prepare(img, source: str = "auto") -> Prepared:
 
 # --- camera -----------------------------------------------------------------------------
 
-def _working(frame) -> tuple[np.ndarray | None, np.ndarray | None, float, str]:
-    """Frame -> (uint8 gray at about CAMERA_WIDTH on the long side, the same in BGR or None,
-    scale factor, reason). HD frames are reduced while still in colour, by a whole factor
-    where one fits (OpenCV's fast path), so 1080p costs little more than 640x480."""
-    a = np.asarray(frame) if not isinstance(frame, np.ndarray) else frame
-    colour = None
-    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and min(a.shape[:2]) >= 2:
-        colour = a
-    elif a.dtype == np.uint8 and a.ndim == 2 and min(a.shape) >= 2:
-        pass
-    else:
-        f, why = to_gray(a)
-        if f is None:
-            return None, None, 1.0, why
-        a = (f * 255.0 + 0.5).astype(np.uint8)
-    h, w = a.shape[:2]
-    scale = min(1.0, CAMERA_WIDTH / max(h, w))
-    if scale < 1.0:
-        size = (max(2, int(round(w * scale))), max(2, int(round(h * scale))))
-        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
-        scale = a.shape[1] / w
-    if colour is not None:
-        return cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), a, scale, ""
-    return a, None, scale, ""
-
-
 def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
     ``stages``, when given, receives what the window shows on request: 'work' (the frame at
@@ -362,7 +336,7 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     why = unusable(frame)
     if why:
         return Prepared(None, "camera", why)
-    gray, colour, scale, why = _working(frame)
+    gray, colour, scale, why = convert.reduced(frame, CAMERA_WIDTH)
     if gray is None:
         return Prepared(None, "camera", why)
     if stages is not None:
@@ -381,14 +355,16 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     found = find_sheet(low_bg, low_gray)
     corners = None
     if found is None:
-        if not fills_frame(low_bg):
-            return Prepared(None, "camera", "no sheet found")
-        res, why, _ = extract(g, bg, whole, 3, colour, stages)
+        if fills_frame(low_bg):
+            res, why, _ = extract(g, bg, whole, 3, colour, stages)
+        else:   # no sheet stands out from the room: only ink on an even patch of paper
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
+            why = "no sheet found" if res is None else why
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
-        hull, quad = found
+        outline, quad = found
         region = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(region, np.round(hull * (sx, sy)).astype(np.int32), 255)
+        cv2.fillPoly(region, [np.round((outline + 0.5) * (sx, sy) - 0.5).astype(np.int32)], 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
         res, why, _ = extract(g, bg, region, 9, colour, stages)
         if res is None:
