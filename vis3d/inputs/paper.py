@@ -225,7 +225,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
-    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.4 * min(h, w)) * np.float32(1 / 255)
+    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w)) * np.float32(1 / 255)
     np.maximum(dark, 0.0, out=dark)
     otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)

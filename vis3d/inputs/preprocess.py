@@ -359,7 +359,7 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
             res, why, _ = extract(g, bg, whole, 3, colour, stages)
         else:   # no sheet stands out from the room: only ink on an even patch of paper
             res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
-            why = "no sheet found" if res is None else why
+            why = f"no sheet found ({why})" if res is None else why
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
         outline, quad = found
