@@ -30,11 +30,16 @@ DIGIT_KINDS = ("notebook", "held", "dim", "sticky")
 
 # Measured with `bash scripts/test.sh -q -s tests/test_webcam.py` (mnist_cnn); floors sit
 # about 1.5 points (rounded to whole frames) under. See the README for the figures.
+# Measured (commit of this change): fixtures (30 a kind) notebook 93.33%, held 90.00%,
+# dim 86.67%, sticky 90.00%, empty 96.67% "no digit"; fresh (45 a kind, seed 9100+)
+# notebook 86.67%, held 82.22%, dim 75.56%, sticky 73.33%, empty 84.44% "no digit".
+# These are BELOW the issue's targets (>= 96% a kind, >= 97% "no digit"): the floors guard
+# what is reached, one frame under each measured figure.
 FLOORS = {
-    "fixtures/notebook": 0.0, "fixtures/held": 0.0, "fixtures/dim": 0.0,
-    "fixtures/sticky": 0.0, "fixtures/empty": 0.0,
-    "fresh/notebook": 0.0, "fresh/held": 0.0, "fresh/dim": 0.0,
-    "fresh/sticky": 0.0, "fresh/empty": 0.0,
+    "fixtures/notebook": 0.899, "fixtures/held": 0.866, "fixtures/dim": 0.833,
+    "fixtures/sticky": 0.866, "fixtures/empty": 0.933,
+    "fresh/notebook": 0.844, "fresh/held": 0.799, "fresh/dim": 0.733,
+    "fresh/sticky": 0.711, "fresh/empty": 0.822,
 }
 WIDTH = {480: 640, 720: 1280, 1080: 1920}
 FRESH_N = 45            # per kind, 15 at each resolution
@@ -179,27 +184,27 @@ def test_clips_through_the_camera_source_and_the_steadier(qtbot, clips, classifi
 
 
 @pytest.mark.gl
-def test_window_prediction_panel_shows_the_steadied_digit(qtbot, tmp_path, clips):
+@pytest.mark.parametrize("kind,height", [("notebook", 1080), ("held", 720), ("dim", 480),
+                                         ("sticky", 1080), ("empty", 720)])
+def test_window_prediction_panel_shows_the_steadied_digit(qtbot, tmp_path, clips, kind, height):
+    """The real window on a clip: its prediction panel shows the digit, steadied; with
+    nothing held up, no digit and the reason."""
     from PyQt5.QtCore import QSettings
     from vis3d.ui.app import make_qapp
     from vis3d.ui.window import MainWindow
     make_qapp()
     settings = QSettings(str(tmp_path / "vis3d.ini"), QSettings.IniFormat)
-    for kind, height in (("notebook", 1080), ("held", 720), ("dim", 480), ("sticky", 1080)):
-        path, label = clips[kind, height]
-        win = MainWindow(settings=settings, camera=str(path))
-        qtbot.addWidget(win)
-        win.show()
-        qtbot.waitUntil(lambda: win.prediction.digit == label, timeout=10000)
-        assert win.prediction.note == "steadied", kind
-        win.close()
-    path, _ = clips["empty", 720]
+    path, label = clips[kind, height]
     win = MainWindow(settings=settings, camera=str(path))
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.inputs.camera_view.frames_shown >= 8, timeout=10000)
-    assert win.prediction.digit is None and win.session.prediction.digit is None
-    assert win.prediction.note and win.prediction.note != "steadied"   # the reason shows
+    if label is not None:
+        qtbot.waitUntil(lambda: win.prediction.digit == label, timeout=10000)
+        assert win.prediction.note == "steadied"
+    else:
+        qtbot.waitUntil(lambda: win.inputs.camera_view.frames_shown >= 8, timeout=10000)
+        assert win.prediction.digit is None and win.session.prediction.digit is None
+        assert win.prediction.note and win.prediction.note != "steadied"   # the reason
     win.close()
 
 
