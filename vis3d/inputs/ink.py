@@ -48,7 +48,7 @@ def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
     rot = cv2.warpAffine(dark, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     length = max(9, int(length))
     lines = None
-    for along, across in (((1, length), (3, 1)), ((length, 1), (1, 3))):
+    for along, across in (((1, length), (5, 1)), ((length, 1), (1, 5))):
         # a line drifts by a pixel over the kernel (perspective, a wrong degree): widen it
         # across first, then keep what is long along
         wide = cv2.dilate(rot, np.ones(across, np.uint8))

@@ -55,7 +55,10 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
     # the sheet and the frame's border) with paper brightness; the image does not. Ink
     # makes holes here, which the outer contour's hull closes again.
     lg = np.log1p(low_gray.astype(np.float32))
-    bright &= np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
+    lit = np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
+    # ink is a line or two of pixels here: closed, so that a large 0 does not cut the sheet
+    # in two (its inside and its outside)
+    bright &= cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     grad = np.sqrt(gx * gx + gy * gy)

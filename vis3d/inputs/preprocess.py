@@ -367,6 +367,12 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
         cv2.fillPoly(region, [np.round((outline + 0.5) * (sx, sy) - 0.5).astype(np.int32)], 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
         res, why, _ = extract(g, bg, region, 9, colour, stages)
+        if res is None and why == "no ink on the sheet":
+            # everything reached the outline's edge: perhaps the ink cut the outline (a
+            # large 0 whose inside looked like the sheet); its convex hull takes it in
+            hull = cv2.convexHull(np.round((outline + 0.5) * (sx, sy) - 0.5).astype(np.int32))
+            cv2.fillConvexPoly(region, hull, 255)
+            res, why, _ = extract(g, bg, region, 9, colour, stages)
         if res is None:
             # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
             # the frame. Take the whole frame if the digit is whole there, beside the lit
