@@ -96,7 +96,8 @@ class InputPanel(QWidget):
         self.controls.mirror_toggled.connect(self.camera_view.set_mirror)
         self.camera_view.set_mirror(self.controls.mirror.isChecked())
         cl.addWidget(self.camera_view, 1)
-        self.camera_hint = QLabel("Hold a digit written in dark ink on white paper inside the box.")
+        self.camera_hint = QLabel("Hold a digit written in pen or marker on paper or a sticky "
+                                  "note inside the box.")
         self.camera_hint.setWordWrap(True)
         self.camera_hint.setStyleSheet("color: #7d879c")
         cl.addWidget(self.camera_hint)
