@@ -101,6 +101,7 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
+BAR = 0.9             # ink filling this much of its rotated box is a bar, not handwriting
 MARKS = 0.25          # the digit is at least this share of the plausible ink
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 
@@ -124,12 +125,11 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         mean, sd = cv2.meanStdDev(ring)
         if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
             continue
-        if bright > 0.0:              # no sheet found: the room's things are ruled out harder
-            if float(mean[0, 0]) < bright:
-                continue              # paper held up is among the brighter things in view
-            (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
-            if stats[i, cv2.CC_STAT_AREA] > 0.75 * max(rw * rh, 1.0):
-                continue              # a straight bar (a window's frame, a book's spine)
+        if bright > 0.0 and float(mean[0, 0]) < bright:
+            continue                  # no sheet found: paper held up is among the brighter things
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
+        if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0):
+            continue                  # a straight bar (a window's frame, a book's spine)
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
@@ -179,7 +179,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     main = pool[np.argmax(areas[pool])]
     x, y, w, h = stats[main, :4]
     short = min(mask.shape)
-    if max(w, h) < 0.07 * short or areas[main] < 2 * min_area:
+    if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
     keep = [main]
     x0, y0, x1, y1 = x, y, x + w, y + h
