@@ -9,7 +9,8 @@ opens it in its own thread: nothing here blocks the window.
 from __future__ import annotations
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QWidget
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QPushButton, QVBoxLayout,
+                             QWidget)
 
 from vis3d.inputs.devices import list_devices
 
@@ -26,11 +27,14 @@ class CameraControls(QWidget):
         super().__init__(parent)
         self._lister = lister
         self._filling = False
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
         self.devices = QComboBox()
         self.devices.setToolTip("Camera to read (the cameras found on this computer)")
-        self.devices.setMinimumContentsLength(10)
+        # narrow by default: the input dock must not grow for a long camera name
+        self.devices.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.devices.setMinimumContentsLength(8)
         self.devices.activated.connect(self._device_activated)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Look for cameras again")
@@ -48,11 +52,15 @@ class CameraControls(QWidget):
         self.stages.setToolTip("Show how the frame was read: the sheet found, the ink mask, "
                                "the 28x28 input and why a frame gave no digit")
         self.stages.toggled.connect(self.stages_toggled)
-        row.addWidget(self.devices, 1)
-        row.addWidget(self.refresh_button)
-        row.addWidget(self.resolution)
-        row.addWidget(self.mirror)
-        row.addWidget(self.stages)
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        top.addWidget(self.devices, 1)
+        top.addWidget(self.refresh_button)
+        bottom.addWidget(self.resolution)
+        bottom.addWidget(self.mirror)
+        bottom.addWidget(self.stages)
+        bottom.addStretch(1)
+        rows.addLayout(top)
+        rows.addLayout(bottom)
         self.refresh()
 
     # --- devices ----------------------------------------------------------------------------
