@@ -80,7 +80,7 @@ def test_bench_json_has_every_key_positive():
     data = json.loads(res.stdout.strip().splitlines()[-1])
     keys = ["nodes", "forward_ms", "tick_ms", "frame_ms", "empty_frame_ms", "markers_frame_ms",
             "pick_ms", "hover_edges_ms", "hover_frame_ms", "nodes_100k_frame_ms",
-            "markers_100k_frame_ms", "pad_ms", "camera_ms"]
+            "markers_100k_frame_ms", "pad_ms", "camera_ms", "camera_720p_ms", "camera_1080p_ms"]
     for key in keys:
         assert isinstance(data[key], (int, float)) and data[key] > 0, key
     assert data["nodes"] == 34778

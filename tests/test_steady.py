@@ -104,3 +104,31 @@ def test_reset_bad_input_and_model_change():
     assert r.digit == 4 and r.probs.shape == (5,)
     with pytest.raises(ValueError):
         Steadier(window=0)
+
+
+def test_never_shows_a_digit_no_frame_in_the_window_read():
+    # Frames alternate between reading 3 and 5, each with 8 a strong second: the average
+    # favours 8, which no single frame read.
+    a = np.full(10, 0.01)
+    a[3], a[8] = 0.5, 0.42
+    b = np.full(10, 0.01)
+    b[5], b[8] = 0.5, 0.42
+    st = Steadier(min_conf=0.3)
+    shown = [st.push(a if k % 2 == 0 else b).digit for k in range(20)]
+    assert all(d in (3, 5, None) for d in shown)
+    assert any(d is not None for d in shown)
+
+
+def test_every_shown_digit_is_read_by_a_frame_in_the_window():
+    rng = np.random.default_rng(7)
+    st = Steadier()
+    window = []
+    for k in range(2000):
+        if rng.random() < 0.2:
+            p = None
+        else:
+            p = rng.dirichlet(np.ones(10) * rng.uniform(0.1, 2.0))
+        window = (window + [p])[-st.window:]
+        d = st.push(p).digit
+        if d is not None:
+            assert d in {int(np.argmax(f)) for f in window if f is not None}, k

@@ -131,3 +131,23 @@ def release(cap) -> None:
         cap.release()
     except Exception:  # noqa: BLE001
         pass
+
+
+def list_devices(max_index: int = 10, dev: str = "/dev",
+                 names: str = "/sys/class/video4linux") -> list[tuple[int, str]]:
+    """The cameras that exist, as (index, name), without opening any (so it never blocks):
+    /dev/videoN nodes and their driver names on Linux; elsewhere, where that cannot be told
+    cheaply, indices 0..3 to try."""
+    if not sys.platform.startswith("linux"):
+        return [(i, f"camera {i}") for i in range(4)]
+    found = []
+    for i in range(max_index):
+        if not os.path.exists(f"{dev}/video{i}"):
+            continue
+        name = ""
+        try:
+            name = Path(f"{names}/video{i}/name").read_text().strip()
+        except OSError:
+            pass
+        found.append((i, f"camera {i}" + (f": {name}" if name else "")))
+    return found

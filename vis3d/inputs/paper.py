@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.ink import not_ink, remove_lines
+
 
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of the non-zero pixels."""
@@ -33,8 +35,15 @@ def background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return bg.astype(np.float32), low, low_gray
 
 
+def fills_frame(low_bg: np.ndarray) -> bool:
+    """Whether paper may fill the frame: most of it is lit about as brightly as its bright
+    part (a room with a window or a lamp is mostly far darker than them)."""
+    top = float(np.percentile(low_bg, 95))
+    return np.count_nonzero(low_bg >= 0.55 * top) >= 0.6 * low_bg.size
+
+
 def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(hull, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
+    """(outline, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
     or None when the paper fills the frame (no sharp bright/dark boundary)."""
     lb = np.log1p(low_bg.astype(np.float32))
     lo, hi = np.percentile(lb, (3, 97))
@@ -46,7 +55,10 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
     # the sheet and the frame's border) with paper brightness; the image does not. Ink
     # makes holes here, which the outer contour's hull closes again.
     lg = np.log1p(low_gray.astype(np.float32))
-    bright &= np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
+    lit = np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
+    # ink is a line or two of pixels here: closed, so that a large 0 does not cut the sheet
+    # in two (its inside and its outside)
+    bright &= cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     grad = np.sqrt(gx * gx + gy * gy)
@@ -82,10 +94,53 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
             break
     if quad is None:
         quad = cv2.boxPoints(cv2.minAreaRect(hull))
-    return hull[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
+    # the region is the sheet's own outline, its holes (the ink) filled: fingers over its
+    # edge stay outside it, where the convex hull would take them in
+    return contour[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
 
 
-def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int):
+BLOWN = 250           # gray levels at or above this are a light source, not lit paper
+BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
+BAR = 0.9             # ink filling this much of its rotated box is a bar, not handwriting
+MARKS = 0.25          # the digit is at least this share of the plausible ink
+SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
+
+
+def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
+               bright: float = 0.0) -> np.ndarray:
+    """For each component, whether it may be (part of) a written digit: what surrounds it
+    (its box grown a little, less all ink) is plain paper, an even brightness rather than
+    the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
+    h, w = g.shape
+    out = np.zeros(len(comps), bool)
+    away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
+    away[region == 0] = 255                                 # and off the sheet
+    for j, i in enumerate(comps):
+        x, y, bw, bh = stats[i, :4]
+        m = max(3, int(0.12 * max(bw, bh)))
+        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+        ring = g[y0:y1, x0:x1][away[y0:y1, x0:x1] == 0]
+        if ring.size < 16:
+            continue
+        mean, sd = cv2.meanStdDev(ring)
+        if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
+            continue
+        if bright > 0.0 and float(mean[0, 0]) < bright:
+            continue                  # no sheet found: paper held up is among the brighter things
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
+        if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0):
+            continue                  # a straight bar (a window's frame, a book's spine)
+        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
+            continue                  # on a blown-out light (a window, a lamp), not paper
+        own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
+        ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
+        out[j] = not not_ink(own, ink_col, paper, work_px)
+    return out
+
+
+def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
+                  g: np.ndarray | None = None, colour=None, paper=None, region=None,
+                  strict: bool = False, room: bool = False):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
@@ -107,12 +162,24 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     cand = cand[~edge[cand]]
     if cand.size == 0:
         return None, "no ink on the paper", False
+    if g is not None:
+        cand = cand[np.argsort(-areas[cand])[:20]]
+        bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
+        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0,
+                               region, bright)]
+        if cand.size == 0:
+            return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand]]
-    pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
+    if strict:                        # on a found sheet: what reaches its edge is not written
+        if inner.size == 0:           # on it (fingers, a window's bars, the room)
+            return None, "no ink on the sheet", False
+        pool = inner
+    else:
+        pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
     main = pool[np.argmax(areas[pool])]
     x, y, w, h = stats[main, :4]
     short = min(mask.shape)
-    if max(w, h) < 0.04 * short or areas[main] < 2 * min_area:
+    if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
     keep = [main]
     x0, y0, x1, y1 = x, y, x + w, y + h
@@ -132,16 +199,19 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
     kept = areas[keep].sum()
     if kept > 0.35 * region_area:
         return None, "too much dark area", False
-    if kept < 0.4 * areas[~edge].sum():
+    if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255
     return lut[labels], "", bool(touching[keep].any())
 
 
-def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int):
+def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
+            colour: np.ndarray | None = None, stages: dict | None = None,
+            strict: bool | None = None):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
-    ``cut``: the digit touches the region's edge."""
+    ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
+    ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given."""
     h, w = g.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
     region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
@@ -158,15 +228,31 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int):
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
+    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w)) * np.float32(1 / 255)
+    np.maximum(dark, 0.0, out=dark)
     otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
                             cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
-    mask = np.uint8(dark > t) * 255
-    keep, why, cut = _select_digit(mask, band, zone, region_area)
+    # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
+    _, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
+    strong = np.zeros(int(weak.max()) + 1, np.uint8)
+    strong[np.unique(weak[dark > t])] = 255
+    strong[0] = 0
+    mask = strong[weak]
+    paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
+    keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
+                                   strict=margin > 3 if strict is None else strict,
+                                   room=strict is True and margin <= 3)
+    if stages is not None:
+        stages["mask"] = mask
     if keep is None:
         return None, why, False
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
+    ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
+    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0)
+    if why:
+        return None, why, False
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
     d = dark[y0:y1, x0:x1]
     level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
-from vis3d.inputs.paper import background, bbox as _bbox, extract, find_sheet, shadowed_paper
+from vis3d.inputs.paper import (background, bbox as _bbox, extract, fills_frame, find_sheet,
+                                shadowed_paper)
 
 SOURCES = ("auto", "pad", "camera", "raw")
 BOX = 20            # the digit is fitted into BOX x BOX ...
@@ -117,6 +118,29 @@ def stroke_width(ink: np.ndarray) -> float:
 # left alone (thickening them measured no better).
 WIDTH_MAX = 2.7
 WIDTH_TARGET = 2.0
+
+
+WIDTH_MIN = 1.3     # ... and thinner ones (a ballpoint on a large digit) widened to WIDTH_TARGET
+
+
+def thicken(ink: np.ndarray) -> np.ndarray:
+    """Widen strokes that would be far thinner than MNIST's after the fit to 20x20 (a
+    ballpoint's 2-5 pixel line on a digit 150 pixels tall): a grey dilation by the radius
+    that brings them to WIDTH_TARGET. For camera ink only: the pad is drawn thick."""
+    x, y, w, h = cv2.boundingRect(np.uint8(ink > 0.05))
+    side = max(w, h)
+    if side <= SIZE:
+        return ink
+    width = stroke_width(ink[y:y + h, x:x + w]) * BOX / side
+    if width >= WIDTH_MIN:
+        return ink
+    radius = int(round((WIDTH_TARGET - width) * side / BOX / 2))
+    if radius < 1:
+        return ink
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    pad = radius + 1
+    grown = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return cv2.dilate(grown, disk)
 
 
 def even_strokes(ink: np.ndarray) -> np.ndarray:
@@ -305,34 +329,18 @@ def prepare(img, source: str = "auto") -> Prepared:
 
 # --- camera -----------------------------------------------------------------------------
 
-def _working_gray(frame) -> tuple[np.ndarray | None, float, str]:
-    """Frame -> (uint8 gray at about CAMERA_WIDTH on the long side, scale factor, reason)."""
-    a = np.asarray(frame) if not isinstance(frame, np.ndarray) else frame
-    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and min(a.shape[:2]) >= 2:
-        gray = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
-    elif a.dtype == np.uint8 and a.ndim == 2 and min(a.shape) >= 2:
-        gray = a
-    else:
-        f, why = to_gray(a)
-        if f is None:
-            return None, 1.0, why
-        gray = (f * 255.0 + 0.5).astype(np.uint8)
-    h, w = gray.shape
-    scale = min(1.0, CAMERA_WIDTH / max(h, w))
-    if scale < 1.0:
-        size = (max(2, int(round(w * scale))), max(2, int(round(h * scale))))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    return gray, scale, ""
-
-
-def prepare_camera(frame) -> Prepared:
-    """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared."""
+def prepare_camera(frame, stages: dict | None = None) -> Prepared:
+    """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
+    ``stages``, when given, receives what the window shows on request: 'work' (the frame at
+    the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels)."""
     why = unusable(frame)
     if why:
         return Prepared(None, "camera", why)
-    gray, scale, why = _working_gray(frame)
+    gray, colour, scale, why = convert.reduced(frame, CAMERA_WIDTH)
     if gray is None:
         return Prepared(None, "camera", why)
+    if stages is not None:
+        stages["work"], stages["scale"] = (colour if colour is not None else gray), scale
     hist = np.bincount(gray[::2, ::2].ravel(), minlength=256).cumsum()
     p1 = int(np.searchsorted(hist, 0.01 * hist[-1]))
     p99 = int(np.searchsorted(hist, 0.99 * hist[-1]))
@@ -347,26 +355,36 @@ def prepare_camera(frame) -> Prepared:
     found = find_sheet(low_bg, low_gray)
     corners = None
     if found is None:
-        res, why, _ = extract(g, bg, whole, 3)
+        if fills_frame(low_bg):
+            res, why, _ = extract(g, bg, whole, 3, colour, stages)
+        else:   # no sheet stands out from the room: only ink on an even patch of paper
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
+            why = f"no sheet found ({why})" if res is None else why
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
-        hull, quad = found
+        outline, quad = found
         region = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(region, np.round(hull * (sx, sy)).astype(np.int32), 255)
+        cv2.fillPoly(region, [np.round((outline + 0.5) * (sx, sy) - 0.5).astype(np.int32)], 255)
         corners = (quad * (sx, sy) / scale).astype(np.float32)
-        res, why, cut = extract(g, bg, region, 9)
-        if res is not None and cut:
-            # The digit runs over the "sheet edge": perhaps that edge is a shadow's, on paper
-            # filling the frame. Take the whole frame if the digit is whole there, beside
-            # the lit part, on a background bright enough for paper. (A digit wholly in
-            # such a shadow stays "no ink": an empty sheet in a room looks the same.)
-            res2, _, cut2 = extract(g, bg, whole, 3)
-            if res2 is not None and not cut2 and shadowed_paper(res2[1], res, region, bg):
+        res, why, _ = extract(g, bg, region, 9, colour, stages)
+        if res is None and why == "no ink on the sheet":
+            # everything reached the outline's edge: perhaps the ink cut the outline (a
+            # large 0 whose inside looked like the sheet); its convex hull takes it in
+            hull = cv2.convexHull(np.round((outline + 0.5) * (sx, sy) - 0.5).astype(np.int32))
+            cv2.fillConvexPoly(region, hull, 255)
+            res, why, _ = extract(g, bg, region, 9, colour, stages)
+        if res is None:
+            # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
+            # the frame. Take the whole frame if the digit is whole there, beside the lit
+            # part, on a background bright enough for paper. (A digit wholly in such a
+            # shadow stays "no ink": an empty sheet in a room looks the same.)
+            res2, _, cut2 = extract(g, bg, whole, 3, colour)
+            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
                 res, corners = res2, None
     if res is None:
         return Prepared(None, "camera", why, sheet=corners)
     ink, box = res
-    image = normalise(even_strokes(ink))
+    image = normalise(thicken(even_strokes(ink)))
     if image is None:
         return Prepared(None, "camera", "no ink on the paper", sheet=corners)
     bbox = tuple(int(round(v / scale)) for v in box)

@@ -33,6 +33,8 @@ class Steadier:
       one, so changing the digit does not flash "no digit" in between.
     * The shown digit switches to another class only when that class's average beats it by
       ``margin``: two near-equal classes do not make the answer flicker.
+    * Only a digit that some frame in the window read (its argmax) is ever shown: averaging
+      two doubtful readings never invents a third digit no frame saw.
     """
 
     def __init__(self, window: int = 5, min_conf: float = 0.5, margin: float = 0.1,
@@ -81,9 +83,13 @@ class Steadier:
             return SteadyResult(None, None, 0.0)
         mean = np.sum(present, axis=0) / len(present)     # average over frames with a digit
         weighted = mean * (len(present) / n)               # empty frames count against
-        top = int(np.argmax(mean))
+        supported = np.zeros(mean.size, bool)              # some frame in the window read it
+        supported[[int(np.argmax(h)) for h in present]] = True
+        top = int(np.argmax(np.where(supported, mean, -1.0)))
         shown = self._shown
-        if shown is not None and shown < mean.size and top != shown \
+        if shown is not None and (shown >= mean.size or not supported[shown]):
+            shown = None                                   # no frame reads it any more
+        if shown is not None and top != shown \
                 and mean[top] - mean[shown] < self.margin \
                 and weighted[shown] >= self.keep_ratio * self.min_conf:
             top = shown                                    # not a clear winner: keep the answer

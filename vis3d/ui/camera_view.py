@@ -56,6 +56,10 @@ class CameraView(QWidget):
         self._result_buf: np.ndarray | None = None
         self._result_text = ""
         self._status = "no camera"
+        self._mirror = False
+        self._stages: QImage | None = None
+        self._stages_buf: np.ndarray | None = None
+        self._stages_text = ""
         self.frames_shown = 0
         self.setMinimumSize(200, 150)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -102,6 +106,24 @@ class CameraView(QWidget):
                 self._result, self._result_buf = wrapped
         self.update()
 
+    def set_mirror(self, on: bool) -> None:
+        """Show the picture mirrored (as people expect of a webcam preview); the overlay
+        follows. Only the view is mirrored: the digit is read from the frame as it is."""
+        self._mirror = bool(on)
+        self.update()
+
+    @property
+    def mirrored(self) -> bool:
+        return self._mirror
+
+    def set_stages(self, mask=None, text: str = "") -> None:
+        """The ink mask the pipeline found (0/255 at its working size) shown as an inset,
+        with why the frame gave no digit; None and '' hide them."""
+        self._stages_text = text or ""
+        wrapped = frame_to_qimage(mask) if mask is not None else None
+        self._stages, self._stages_buf = wrapped if wrapped is not None else (None, None)
+        self.update()
+
     def set_status(self, text: str) -> None:
         """One line at the bottom: 'no camera', 'camera lost, retrying...', '' to hide."""
         self._status = text or ""
@@ -125,6 +147,8 @@ class CameraView(QWidget):
         """Frame pixel -> widget coordinates."""
         r = self.picture_rect()
         fw, fh = self._frame_size
+        if self._mirror:
+            x = fw - x
         return QPointF(r.x() + x * r.width() / max(fw, 1), r.y() + y * r.height() / max(fh, 1))
 
     # --- painting -------------------------------------------------------------------------
@@ -133,11 +157,20 @@ class CameraView(QWidget):
         p.fillRect(self.rect(), BACKGROUND)
         if self._image is not None:
             p.setRenderHint(QPainter.SmoothPixmapTransform)
-            p.drawImage(self.picture_rect(), self._image)
+            r = self.picture_rect()
+            if self._mirror:
+                p.save()
+                p.translate(r.center())
+                p.scale(-1.0, 1.0)
+                p.translate(-r.center())
+            p.drawImage(r, self._image)
+            if self._mirror:
+                p.restore()
             p.setRenderHint(QPainter.Antialiasing)
             self._paint_guide(p)
             self._paint_overlay(p)
         self._paint_result(p)
+        self._paint_stages(p)
         self._paint_status(p)
         p.end()
 
@@ -182,6 +215,32 @@ class CameraView(QWidget):
             p.setFont(font)
             p.drawText(QRectF(box.x() - 40, box.bottom() + 4, box.width() + 40, 18),
                        Qt.AlignRight | Qt.AlignTop, self._result_text)
+
+    def _paint_stages(self, p: QPainter) -> None:
+        if self._stages is None and not self._stages_text:
+            return
+        h = p.fontMetrics().height() + 8 if self._status else 0
+        if self._stages is not None:
+            iw, ih = self._stages.width(), self._stages.height()
+            s = min(0.3 * self.width() / max(iw, 1), 0.3 * self.height() / max(ih, 1))
+            box = QRectF(8, self.height() - h - 8 - ih * s, iw * s, ih * s)
+            if self._mirror:
+                p.save()
+                p.translate(box.center())
+                p.scale(-1.0, 1.0)
+                p.translate(-box.center())
+            p.drawImage(box, self._stages)
+            if self._mirror:
+                p.restore()
+            p.setPen(QPen(INK, 1))
+            p.setBrush(Qt.NoBrush)
+            p.drawRect(box)
+            p.drawText(QRectF(box.x(), box.y() - 18, box.width() + 80, 16),
+                       Qt.AlignLeft | Qt.AlignBottom, "ink mask")
+        if self._stages_text:
+            p.setPen(QColor(255, 160, 120))
+            p.drawText(QRectF(8, 8, self.width() - PREVIEW_PX - 24, 20),
+                       Qt.AlignLeft | Qt.AlignTop, self._stages_text)
 
     def _paint_status(self, p: QPainter) -> None:
         if not self._status:

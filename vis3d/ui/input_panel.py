@@ -24,6 +24,7 @@ from PyQt5.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSlider, QTabWidg
 from vis3d.inputs.camera import CameraSource, parse_camera_spec
 from vis3d.errors import Vis3dError
 from vis3d.inputs.preprocess import Prepared, prepare, prepare_camera, prepare_pad
+from vis3d.ui.camera_controls import CameraControls
 from vis3d.ui.camera_view import CameraView
 from vis3d.ui.drawpad import DrawPad
 
@@ -86,9 +87,17 @@ class InputPanel(QWidget):
         problem_row.addWidget(self.camera_problem, 1)
         problem_row.addWidget(self.reopen)
         cl.addLayout(problem_row)
+        self.controls = CameraControls()
+        self.controls.device_chosen.connect(self.open_camera)
+        self.controls.resolution_chosen.connect(lambda w, h: self.reopen_camera())
+        self.controls.stages_toggled.connect(self._stages_toggled)
+        cl.addWidget(self.controls)
         self.camera_view = CameraView()
+        self.controls.mirror_toggled.connect(self.camera_view.set_mirror)
+        self.camera_view.set_mirror(self.controls.mirror.isChecked())
         cl.addWidget(self.camera_view, 1)
-        self.camera_hint = QLabel("Hold a digit written in dark ink on white paper inside the box.")
+        self.camera_hint = QLabel("Hold a digit written in pen or marker on paper or a sticky "
+                                  "note inside the box.")
         self.camera_hint.setWordWrap(True)
         self.camera_hint.setStyleSheet("color: #7d879c")
         cl.addWidget(self.camera_hint)
@@ -121,13 +130,15 @@ class InputPanel(QWidget):
         self.close_camera()
         self.camera_spec = str(spec)
         try:
-            cam = CameraSource(parse_camera_spec(spec))
+            w, h = self.controls.chosen_size()
+            cam = CameraSource(parse_camera_spec(spec), width=w, height=h)
         except Vis3dError as exc:
             self._show_problem(str(exc))
             self.status.emit(f"{exc} - using the draw pad")
             return False
         cam.start()
         self.camera = cam
+        self.controls.set_current(self.camera_spec)
         self._cam_seq, self._cam_state, self._no_digit = -1, "", False
         self._show_problem("")
         self.status.emit(cam.message)
@@ -140,6 +151,11 @@ class InputPanel(QWidget):
         if self.camera is not None:
             self.camera.stop(timeout=0.1)      # a driver stuck in a call is left behind
             self.camera = None
+
+    def _stages_toggled(self, on: bool) -> None:
+        if not on:
+            self.camera_view.set_stages(None, "")
+        self._cam_seq = -1            # show the stages of the current frame at once
 
     def _show_problem(self, text: str) -> None:
         self.camera_problem.setText(text)
@@ -186,8 +202,11 @@ class InputPanel(QWidget):
         if frame is None or seq == self._cam_seq:
             return None
         self._cam_seq = seq
-        prep = prepare_camera(frame)
+        stages = {} if self.controls.stages.isChecked() else None
+        prep = prepare_camera(frame, stages)
         self.camera_view.show_frame(frame)
+        self.camera_view.set_stages(None if stages is None else stages.get("mask"),
+                                    "" if stages is None or prep.found else (prep.reason or "no digit"))
         self.camera_view.set_overlay(prep.sheet, prep.bbox)
         self.camera_view.set_result(prep.image, "" if prep.found else (prep.reason or "no digit"))
         if not prep.found:

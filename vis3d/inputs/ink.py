@@ -1,0 +1,93 @@
+"""Ink, not lines: the camera pipeline's tests of what on a sheet is a pen's stroke.
+
+* :func:`remove_lines`  ruled and squared lines, margins and the paper's straight edges are
+  long straight structures along one direction (and its perpendicular); a stroke of a digit is
+  not. The dominant direction comes from the structure tensor of the darkness image; an
+  opening with a long line in that direction keeps only the lines, which are subtracted.
+* :func:`not_ink`       the digit chosen from the mask must look written: pen-thin for its size
+  (a finger, a book, a shadow or a solid object is not), not skin-coloured once the paper's
+  colour is taken out (fingers over the sheet), and not a straight rule.
+Numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
+ANISOTROPY = 0.12      # structure tensor: below this share, there are no lines to remove
+
+
+def line_angle(dark: np.ndarray) -> tuple[float, float]:
+    """(angle in degrees mod 90 of the dominant straight structures, their strength 0..1),
+    from the structure tensor's fourfold angle: horizontal and vertical lines agree (a
+    squared page), as do both edges of a line."""
+    gx = cv2.Sobel(dark, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(dark, cv2.CV_32F, 0, 1, ksize=3)
+    c2 = gx * gx - gy * gy                     # |g|^2 cos 2phi
+    s2 = 2.0 * gx * gy                         # |g|^2 sin 2phi
+    mag = cv2.magnitude(c2, s2) + 1e-6         # |g|^2
+    c4 = float(((c2 * c2 - s2 * s2) / mag).sum())     # |g|^2 cos 4phi
+    s4 = float((2.0 * c2 * s2 / mag).sum())
+    total = float(mag.sum())
+    if total <= 1e-3:
+        return 0.0, 0.0
+    return float(np.degrees(np.arctan2(s4, c4)) / 4.0), float(np.hypot(c4, s4)) / total
+
+
+def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
+    """The long straight thin lines (uint8) of a uint8 darkness image (ink bright), to be
+    subtracted. Only structures under 5 pixels wide count: a thick stroke is never a rule."""
+    dark = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    angle, strength = line_angle(dark[::2, ::2])
+    if strength < ANISOTROPY:
+        return np.zeros_like(dark)
+    h, w = dark.shape
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    rot = cv2.warpAffine(dark, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    length = max(9, int(length))
+    lines = None
+    for along, across in (((1, length), (5, 1)), ((length, 1), (1, 5))):
+        # a line drifts by a pixel over the kernel (perspective, a wrong degree): widen it
+        # across first, then keep what is long along
+        wide = cv2.dilate(rot, np.ones(across, np.uint8))
+        opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(along, np.uint8))
+        opened = cv2.erode(opened, np.ones(across, np.uint8))
+        lines = opened if lines is None else cv2.max(lines, opened)
+    lines = cv2.warpAffine(lines, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE)
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels of a 0/255 mask: 2 * area / boundary pixels."""
+    solid = np.uint8(mask > 0)
+    area = int(np.count_nonzero(solid))
+    inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8),
+                                           borderType=cv2.BORDER_CONSTANT, borderValue=0)))
+    return 2.0 * area / max(area - inner, 1)
+
+
+def skin_like(colour, paper) -> bool:
+    """Whether a BGR colour, white-balanced by the paper's colour, is a skin tone."""
+    c = np.asarray(colour, np.float64) / np.maximum(np.asarray(paper, np.float64), 1.0)
+    b, g, r = c
+    top = max(b, g, r)
+    if top <= 0.05:
+        return False
+    sat = (top - min(b, g, r)) / top
+    return r >= g >= b and 0.18 <= sat <= 0.75 and top >= 0.25 and (g - b) >= 0.25 * (r - b)
+
+
+def not_ink(keep: np.ndarray, colour, paper, work_px: float) -> str:
+    """'' if the kept mask (0/255, cropped to the digit) looks like a written digit, else why
+    not. ``work_px`` is a 640x480 frame's pixel in the working image's pixels."""
+    h, w = keep.shape
+    side = max(h, w)
+    width = stroke_width(keep)
+    if width > max(9.0 * work_px, SOLID * side):
+        return "not pen strokes (a solid shape)"
+    if colour is not None and paper is not None and skin_like(colour, paper):
+        return "not ink (a finger or a hand)"
+    return ""
