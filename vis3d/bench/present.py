@@ -60,7 +60,7 @@ def fbo_frame_times(canvas, frames: int = 8, image: list | None = None) -> list[
     from vispy.gloo import gl
 
     canvas.set_current()
-    w, h = canvas.physical_size
+    w, h = (int(v) for v in canvas.physical_size)
     fbo = gloo.FrameBuffer(color=gloo.RenderBuffer((h, w)), depth=gloo.RenderBuffer((h, w)))
     times = []
     canvas.push_fbo(fbo, (0, 0), canvas.size)
