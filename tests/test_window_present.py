@@ -122,3 +122,23 @@ def test_frame_clock_times_input_to_presented_frames():
     assert clock.present_latencies[0] >= clock.latencies[0]
     clock.frame_presented()                 # a compose with no new scene frame
     assert clock.presents_without_draw == 1 and len(clock.presents) == 3
+
+
+def test_offscreen_frames_on_the_window_context_draw_the_window_scene(window, qtbot):
+    """The bench's fair offscreen figure: the window's scene, drawn on its own context into
+    a framebuffer, the same pixels as canvas.render(), and the window still presents."""
+    from vis3d.bench.present import fbo_frame_times
+    window.view.set_auto_orbit(True)
+    qtbot.wait(300)
+    window.view.set_auto_orbit(False)
+    qtbot.wait(100)
+    got: list = []
+    times = fbo_frame_times(window.canvas, frames=3, image=got)
+    assert len(times) == 3 and all(0 < t < 2000 for t in times)
+    ref = window.canvas.render()
+    assert got[0].shape == ref.shape
+    assert np.mean(np.abs(got[0].astype(int) - ref.astype(int)).sum(-1) <= 12) > 0.99
+    assert (np.abs(ref[..., :3].astype(int) - ref[0, 0, :3]).sum(-1) > 30).mean() > 0.01
+    n = len(window.clock.presents)
+    window.canvas.update()
+    qtbot.waitUntil(lambda: len(window.clock.presents) > n, timeout=2000)

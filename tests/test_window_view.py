@@ -102,6 +102,54 @@ def test_labels_never_overlap(window, qtbot):
     assert len(named) >= n - 1 and {0, n - 1} <= named, named   # crowded FC layers may share
 
 
+def _overlaps(view, size) -> int:
+    groups = (view.digits, view.labels, *view.label_places)
+    b = np.concatenate([x for x in (g.boxes(view.nodes, size)[list(g.shown)] for g in groups) if len(x)])
+    return sum(b[i, 0] < b[j, 2] and b[j, 0] < b[i, 2] and b[i, 1] < b[j, 3] and b[j, 1] < b[i, 3]
+               for i in range(len(b)) for j in range(i + 1, len(b)))
+
+
+def test_labels_are_laid_out_every_tenth_second_while_orbiting_and_when_it_stops(window, qtbot, monkeypatch):
+    from vis3d.gl import view as viewmod
+    calls = []
+    real = viewmod.declutter
+    monkeypatch.setattr(viewmod, "declutter", lambda *a, **k: (calls.append(1), real(*a, **k)))
+    view, clock = window.view, window.clock
+    qtbot.wait(200)
+    clock.reset()
+    view.set_auto_orbit(True)
+    qtbot.wait(1200)
+    view.set_auto_orbit(False)
+    frames, laid = len(clock.draws), len(calls)
+    assert frames >= 10 and laid <= 1.2 / viewmod.LABELS_EVERY_S + 2 and laid < frames
+    # Once it stops: one more frame lays the labels out for the camera where it stopped.
+    qtbot.waitUntil(lambda: view._label_key == view._frame_key, timeout=1000)
+    qtbot.wait(200)
+    assert len(calls) > laid
+    assert _overlaps(view, window.canvas.size) == 0
+    clock.reset()
+    qtbot.wait(400)
+    assert len(clock.draws) == 0                     # and then nothing more is drawn
+    # A single camera change (the wheel, a key) is laid out in its own frame.
+    n = len(calls)
+    view.set_view(azimuth=10.0, elevation=40.0)
+    qtbot.waitUntil(lambda: len(calls) > n, timeout=1000)
+    assert view._label_key == view._frame_key
+
+
+def test_framing_corners_bound_every_node(window):
+    """The orbit frames a few box corners: every node projects inside their extremes."""
+    view = window.view
+    corners = view._frame_points()
+    assert len(corners) <= 8 * len(window.session.layout.slabs)
+    for az, el in ((-65, 22), (0, 10), (120, -40)):
+        view.set_view(az, el)
+        p = view.project(np.arange(window.session.layout.count))
+        from vis3d.gl.camera import project
+        c = project(view.nodes, corners)
+        assert np.all(p[:, :2].min(0) >= c.min(0) - 0.5) and np.all(p[:, :2].max(0) <= c.max(0) + 0.5)
+
+
 def test_controls_hint_hides_on_use_and_h_toggles_it(window, settings, qtbot):
     assert window.view.hint.visible
     send_mouse(window.canvas.native, "press", QPoint(5, 5), Qt.LeftButton, Qt.LeftButton)

@@ -28,6 +28,7 @@ BACKGROUND = "#10131a"
 DEFAULT_AZIMUTH, DEFAULT_ELEVATION = -65.0, 22.0
 PICK_RADIUS_PX = 8.0
 ORBIT_DEG_PER_S = 12.0
+LABELS_EVERY_S = 0.1   # while the camera moves, labels are laid out at most this often
 HINT = ("drag: orbit    wheel: zoom    shift+drag: pan    hover: edges    click: pin    "
         "double-click: fly to layer    R: reset    O: auto-orbit    H: hide this")
 
@@ -55,7 +56,9 @@ class NetworkView:
         self.hint = scene.visuals.Text(HINT, parent=canvas.scene, color="#8f9ab0", font_size=8,
                                        anchor_x="left", anchor_y="bottom")
         self._fly = None
-        self._label_key = None
+        self._label_key = None   # the camera the labels were laid out for
+        self._frame_key = None   # the camera of the last frame
+        self._label_t = 0.0
         # Animation (auto-orbit, fly-to) is stepped by the frames themselves: each frame
         # moves the camera by the wall time since the last one and asks for the next, so
         # it runs at whatever rate the canvas presents frames (the window paces them to the
@@ -95,6 +98,7 @@ class NetworkView:
         self._install_lod(session)
         step = [np.arange(s.offset, s.offset + s.count, max(1, s.count // 200)) for s in L.slabs]
         self._frame_nodes = np.unique(np.concatenate(step))
+        self._frame_corners = _box_corners(L)
         self.edges.clear()
         self.arcs.set_layout(L)
         self._place_labels()
@@ -190,16 +194,24 @@ class NetworkView:
         self._label_key = None
 
     def _before_draw(self, _event=None) -> None:
+        """Animation, then the labels' layout: for every still frame; while the camera moves
+        (it moved since the last frame), at most every LABELS_EVERY_S (the labels ride on
+        their anchors meanwhile), and once more when it stops (``_after_draw`` asks for that
+        frame)."""
         if self._orbiting or self._fly is not None:
             self._animate()
         cam = self.view.camera
         key = (float(cam.azimuth), float(cam.elevation), float(cam.distance), tuple(cam.center),
                tuple(self.canvas.size), self.labels.strings.__len__())
+        moving = key != self._frame_key
+        self._frame_key = key
         if key != self._label_key:
-            self._label_key = key
-            declutter([self.digits, self.labels], self.nodes, self.canvas.size,
-                      alternates={1: self.label_places})
-            self.hint.pos = (10, self.canvas.size[1] - 14)
+            now = time.perf_counter()
+            if self._label_key is None or not moving or now - self._label_t >= LABELS_EVERY_S:
+                self._label_key, self._label_t = key, now
+                declutter([self.digits, self.labels], self.nodes, self.canvas.size,
+                          alternates={1: self.label_places})
+                self.hint.pos = (10, self.canvas.size[1] - 14)
 
     def render(self, **kwargs):
         """``canvas.render`` with the labels placed for the current camera first (a render
@@ -237,7 +249,9 @@ class NetworkView:
         self._fly = None
 
     def _frame_points(self) -> np.ndarray:
-        return self.session.layout.positions[self._frame_nodes]
+        """What framing keeps in view: the corners of every slab's box (a projection's
+        extremes are among them), a few dozen points instead of every node."""
+        return self._frame_corners
 
     def reset_camera(self) -> None:
         self._fly = None
@@ -359,6 +373,17 @@ class NetworkView:
             self._anim_t = None
 
     def _after_draw(self, _event=None) -> None:
-        # Only now: the canvas ignores update requests made before it has drawn.
-        if self._orbiting or self._fly is not None:
+        # Only now: the canvas ignores update requests made before it has drawn. A frame
+        # drawn with labels laid out for an earlier camera asks for the next one too.
+        if self._orbiting or self._fly is not None or self._label_key != self._frame_key:
             self.canvas.update()
+
+
+def _box_corners(layout) -> np.ndarray:
+    """The distinct corners of each slab's bounding box (a flat slab has four)."""
+    out = []
+    for s in (s for s in layout.slabs if s.count):
+        p = layout.positions[s.offset:s.offset + s.count]
+        lo, hi = p.min(0), p.max(0)
+        out += [(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+    return np.unique(np.asarray(out, np.float64), axis=0)
