@@ -201,3 +201,18 @@ def test_without_data_the_train_button_says_where_and_how(qtbot, tmp_path, monke
     for text in (b.btn_train.toolTip(), b.status.text()):
         assert str(tmp_path / "nothing") in text and "vis3d data download" in text
     win.close()
+
+
+def test_train_accepts_every_bundled_architecture_name(tmp_path):
+    """mnist_resnet has skips, so no sequential spec: `--arch mnist_resnet` still trains."""
+    import numpy as np
+
+    from vis3d.model import nets
+    from vis3d.model.data import Split
+    from vis3d.model.trainer import Settings, Trainer
+    rng = np.random.default_rng(0)
+    split = Split(rng.integers(0, 255, (64, 28, 28), dtype=np.uint8), rng.integers(0, 10, 64))
+    for arch in nets.ARCHITECTURES:
+        t = Trainer(arch, split, split, Settings(1, 0.003, 32, 0))
+        assert t.arch == arch and t.model is not None
+        t.step()

@@ -196,3 +196,19 @@ def test_tooltip_lists_one_input_per_line():
     lines = text.split("\n")
     assert lines[0] == "fc1 unit 3  act=0.5" and len(lines) == 4
     assert max(len(x) for x in lines) < 40
+
+
+def test_hover_follows_the_scene_after_an_orbit_drag(window, qtbot):
+    """The drag turned the scene under a still pointer: the hovered node is picked again."""
+    node, pos = _node_on_screen(window, "conv2", k=200)
+    hover(window, pos)
+    assert window.session.hovered == node
+    native = window.canvas.native
+    send_mouse(native, "press", pos, Qt.LeftButton, Qt.LeftButton)
+    for k in range(1, 9):
+        send_mouse(native, "move", QPoint(pos.x() + 25 * k, pos.y()), Qt.NoButton, Qt.LeftButton)
+        qtbot.wait(10)
+    end = QPoint(pos.x() + 200, pos.y())
+    send_mouse(native, "release", end, Qt.LeftButton, Qt.NoButton)
+    assert window.session.hovered == window.view.pick(end.x(), end.y())
+    assert window.session.hovered != node

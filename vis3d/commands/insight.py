@@ -49,10 +49,15 @@ def cmd_top(args) -> int:
     idx, vals = ins.top(slab.name, min(args.k, len(ins.testset)), channels)
     out = {"indices": [int(v) for v in idx[:, which]],
            "activations": [float(v) for v in vals[:, which]]}
+    what = f"channel {which}" if channels else f"node {which}"
+    if len(set(out["activations"])) == 1:
+        # A unit that never varies (a dead ReLU): every image ties, and ties go to the lower
+        # index, so the "top" images are just the first files. Say so.
+        print(f"vis3d: note: {slab.name} {what} gives {out['activations'][0]:g} on every test "
+              f"image: the ranking is only file order", file=sys.stderr)
     if args.json:
         print(json.dumps(out))
     else:
-        what = f"channel {which}" if channels else f"node {which}"
         print(f"{slab.name} {what}: top {len(out['indices'])} of {ins.testset.source}")
         for i, a in zip(out["indices"], out["activations"]):
             print(f"  image {i:6d}  label {ins.testset.classes[ins.testset.labels[i]]:>3}  "

@@ -37,8 +37,9 @@ def make_card(trainer: Trainer, outcome: Outcome, data_name: str) -> dict:
     """The model card of a finished training: design, settings, history, confusion."""
     s = trainer.settings
     card = {"arch": trainer.arch} if trainer.arch else {}
+    if trainer.spec is not None:
+        card["spec"] = trainer.spec.text()
     card.update({
-        "spec": trainer.spec.text(),
         "architecture": [f"{name}: {module!r}" for name, module in trainer.model.named_children()],
         "parameters": trainer.parameters,
         "input": {"shape": [1, 28, 28], "range": "0..1, ink bright on dark (MNIST)",

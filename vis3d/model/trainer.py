@@ -116,7 +116,9 @@ class Trainer:
     def __init__(self, design: str, train_split, test_split, settings: Settings = Settings()):
         settings.check()
         self.arch = design if design in nets.ARCHITECTURES else None
-        self.spec = spec_mod.parse(spec_mod.BUNDLED.get(design, design))
+        # A bundled net that is no sequential spec (mnist_resnet, with its skips) has none.
+        text = spec_mod.BUNDLED.get(design) if self.arch else design
+        self.spec = spec_mod.parse(text) if text else None
         self.settings = settings
         self.train_split, self.test_split = train_split, test_split
         torch.manual_seed(settings.seed)

@@ -12,6 +12,17 @@ from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from vis3d.scene import tiles
 from vis3d.ui.panels import ImageView, Sparkline
 
+# What stands in the weights' place for a node that has no weight image.
+NO_WEIGHTS = {
+    "input": "(an input node: no weights)",
+    "pool": "(pooling: its window, no weights)",
+    "adaptive pool": "(pooling: its window, no weights)",
+    "bn": "(batch norm: one edge, its effective scale; see the tooltip)",
+    "add": "(a sum: one edge of weight 1 per operand)",
+    "cat": "(a concatenation: one edge from its source)",
+    "": "(no weight image for this node)",
+}
+
 
 class DetailsPanel(QWidget):
     """What a pinned node is: its receptive field, its weights, its recent activation."""
@@ -34,10 +45,10 @@ class DetailsPanel(QWidget):
         lay.addWidget(QLabel("activation, last 10 s"))
         lay.addWidget(self.history)
 
-    def show_node(self, title: str, field_img, box, weights) -> None:
+    def show_node(self, title: str, field_img, box, weights, kind: str = "") -> None:
         """A newly pinned node: everything, the weight image included."""
         if weights is None:
-            self.weights.set_image(None, caption="(no weights: input or pooling node)")
+            self.weights.set_image(None, caption=NO_WEIGHTS.get(kind, NO_WEIGHTS[""]))
         else:
             self.weights.set_image(weights[0], caption=weights[1])
         self.update_node(title, field_img, box)
@@ -65,7 +76,8 @@ class DetailsPanel(QWidget):
         title = "Pinned: " + s.describe(node, top=3).replace("  | ", "\n")
         box = tiles.receptive_field(s, node)
         if full:
-            self.show_node(title, s.acts.input, box, tiles.weight_image(s, node))
+            self.show_node(title, s.acts.input, box, tiles.weight_image(s, node),
+                           s.layout.locate(node)[0].kind)
         else:
             self.update_node(title, s.acts.input, box)
         self.history.set_series(*s.pinned_history())

@@ -208,7 +208,7 @@ class Sparkline(QWidget):
                 p.drawLine(int(xs[k - 1]), int(ys[k - 1]), int(xs[k]), int(ys[k]))
             p.setPen(TEXT)
             p.drawText(QRectF(4, 1, w - 8, band - 2), Qt.AlignLeft | Qt.AlignVCenter,
-                       f"now {self.v[-1]:.3f}   max {hi:.3f}")
+                       f"now {self.v[-1]:.3f}   max {float(self.v.max()):.3f}")
         else:
             p.setPen(DIM)
             p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, "pin a node to follow it")

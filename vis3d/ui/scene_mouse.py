@@ -85,6 +85,9 @@ class SceneMouse(QObject):
         moved = np.hypot(event.pos[0] - self._press[0], event.pos[1] - self._press[1])
         self._press = None
         if moved > CLICK_SLOP_PX:
+            # An orbit or pan moved the scene under the pointer: what is hovered now?
+            self._pos = tuple(event.pos[:2])
+            self.session.hovered = self.view.pick(*self._pos)
             return
         node = self.view.pick(*event.pos[:2])
         x, y = (int(v) for v in event.pos[:2])
@@ -108,6 +111,7 @@ class SceneMouse(QObject):
         name = event.key.name
         if name == "R":
             self.view.reset_camera()
+            self.session.hovered = self.view.pick(*self._pos)
         elif name == "O":
             self.orbit_toggled.emit()
         elif name == "H":
