@@ -16,8 +16,6 @@ so the figures do not rest on one sample. Run with ``-s`` to see the measured nu
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 import pytest
 
 import synth
+from clihelp import predict_json
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TARGETS = {"pad": 0.97, "camera": 0.95, "sheet": 0.85}   # the issue's
@@ -50,13 +49,6 @@ T10K_PNG_LOSS = 0.002           # PNG + pad pipeline vs raw: 0.00 points measure
 assert all(FLOORS[f"{s}/{k}"] >= TARGETS[k] for s in ("fixtures", "fresh") for k in TARGETS)
 
 
-def _cli(*argv: str, timeout: float = 300) -> list[dict]:
-    exe = Path(sys.executable).with_name("vis3d")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "vis3d"]
-    res = subprocess.run([*cmd, "predict", "--json", *argv], capture_output=True, text=True,
-                         timeout=timeout)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return [json.loads(line) for line in res.stdout.splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +62,7 @@ def test_fixture_sets_through_the_cli():
     for d in dirs:
         n = len(list(d.iterdir())) if d.is_dir() else 0
         assert n == FIXTURE_COUNTS[d.name], f"fixture set {d}: {n} files, expected {FIXTURE_COUNTS[d.name]}"
-    recs = _cli(*map(str, dirs))      # --source auto: it must pick the right pipeline too
+    recs = predict_json(*map(str, dirs))      # --source auto: it must pick the right pipeline too
     by_kind: dict[str, list[bool]] = {k: [] for k in TARGETS}
     for r in recs:
         path = Path(r["path"])
@@ -84,7 +76,7 @@ def test_fixture_sets_through_the_cli():
         assert acc >= floor, f"fixtures/{kind}: {acc:.2%} < {floor:.2%}"
 
 
-def test_mnist_t10k_pngs_through_the_cli(tmp_path, mnist_test, classifier):
+def test_mnist_t10k_pngs_through_thepredict_json(tmp_path, mnist_test, classifier):
     """All 10000 test digits written as PNG files, then one `vis3d predict` run."""
     images, labels = mnist_test.images, mnist_test.labels
     probe = classifier.probe
@@ -94,7 +86,7 @@ def test_mnist_t10k_pngs_through_the_cli(tmp_path, mnist_test, classifier):
     folder.mkdir()
     for i, im in enumerate(images):
         cv2.imwrite(str(folder / f"{i:05d}.png"), im)
-    recs = _cli("--source", "pad", str(folder))
+    recs = predict_json("--source", "pad", str(folder))
     assert len(recs) == len(images)
     got = np.array([-1 if r["digit"] is None else r["digit"] for r in recs])
     acc = float(np.mean(got == labels))

@@ -13,8 +13,6 @@ Run with ``-s`` to see the measured figures.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 import pytest
 
 import synth_webcam as sw
+from clihelp import predict_json
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
 DIGIT_KINDS = ("notebook", "held", "dim", "sticky")
@@ -46,13 +45,6 @@ FRESH_N = 45            # per kind, 15 at each resolution
 FRESH_SEED = 9100       # never used for tuning (tuning used seed 11)
 
 
-def _cli(*argv: str, timeout: float = 600) -> list[dict]:
-    exe = Path(sys.executable).with_name("vis3d")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "vis3d"]
-    res = subprocess.run([*cmd, "predict", "--json", *argv], capture_output=True, text=True,
-                         timeout=timeout)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return [json.loads(line) for line in res.stdout.splitlines()]
 
 
 def _truth(path: Path) -> int | None:
@@ -75,7 +67,7 @@ def test_fixture_sets_through_the_cli():
         assert len(files) == sw.FIXTURE_COUNT, f"{d}: {len(files)} files"
         heights = {int(f.stem.split("_")[2]) for f in files}
         assert heights == {480, 720, 1080}, f"{d}: sizes {heights}"
-    recs = _cli(*map(str, dirs))          # --source auto: it must pick the camera pipeline
+    recs = predict_json(*map(str, dirs))          # --source auto: it must pick the camera pipeline
     by_kind: dict[str, list[bool]] = {k: [] for k in sw.KINDS}
     for r in recs:
         path = Path(r["path"])
@@ -222,7 +214,7 @@ def test_window_prediction_panel_shows_the_steadied_digit(qtbot, tmp_path, clips
 
 
 def test_clips_through_vis3d_predict(clips):
-    recs = _cli("--source", "camera", *(str(p) for p, _ in clips.values()))
+    recs = predict_json("--source", "camera", *(str(p) for p, _ in clips.values()))
     truth = {str(p): label for p, label in clips.values()}
     by_clip: dict[str, list] = {}
     for r in recs:

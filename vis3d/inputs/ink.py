@@ -61,7 +61,9 @@ def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels of a 0/255 mask: 2 * area / boundary pixels."""
+    """Mean stroke width in pixels of a 0/255 (or boolean) mask: 2 * area / boundary pixels.
+    Outside the array counts as background, so ink touching a tight crop's edge is still a
+    stroke boundary (the default border would make it look infinitely wide)."""
     solid = np.uint8(mask > 0)
     area = int(np.count_nonzero(solid))
     inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8),

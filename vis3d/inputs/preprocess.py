@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
+from vis3d.inputs import ink as ink_mod
 from vis3d.inputs.paper import (background, bbox as _bbox, extract, fills_frame, find_sheet,
                                 shadowed_paper)
 
@@ -102,14 +103,8 @@ def normalise(ink: np.ndarray, threshold: float = 0.05) -> np.ndarray | None:
 
 
 def stroke_width(ink: np.ndarray) -> float:
-    """Mean stroke width in pixels: 2 * area / boundary pixels of the ink above half."""
-    solid = np.uint8(ink > 0.5)
-    area = int(np.count_nonzero(solid))
-    # Outside the array counts as background: ink touching the edge of a tight crop is
-    # still a stroke boundary (the default border would make it look infinitely wide).
-    inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8),
-                                           borderType=cv2.BORDER_CONSTANT, borderValue=0)))
-    return 2.0 * area / max(area - inner, 1)
+    """Mean stroke width in pixels of the ink above half (see ink.stroke_width)."""
+    return ink_mod.stroke_width(ink > 0.5)
 
 
 # MNIST's stroke width once fitted to 20x20 (this estimator on t10k drawn 10x larger):
