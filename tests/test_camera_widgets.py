@@ -17,6 +17,7 @@ from vis3d.inputs.camera import CameraSource, parse_camera_spec, probe_devices, 
 from vis3d.errors import Vis3dError
 
 from camerahelp import FPS, H, N, W, clip, frame_number, read_number, wait_for  # noqa: F401
+from qthelp import shown
 
 def grab(widget) -> np.ndarray:
     img = widget.grab().toImage().convertToFormat(4)      # QImage.Format_RGB32
@@ -28,11 +29,7 @@ def grab(widget) -> np.ndarray:
 
 def test_camera_view_paints_frame_guide_overlay_result_and_status(qtbot, clip):
     from vis3d.ui.camera_view import CameraView, guide_box
-    view = CameraView()
-    qtbot.addWidget(view)
-    view.resize(400, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, CameraView(), 400, 300)
     view.set_status("no camera")
     empty = grab(view)
     assert empty[140:160, 150:250].std() > 5          # the centred 'no camera' text
@@ -102,11 +99,7 @@ def test_camera_view_follows_a_running_source(qtbot, clip):
 @pytest.fixture
 def panel(qtbot):
     from vis3d.ui.input_panel import InputPanel
-    p = InputPanel()
-    qtbot.addWidget(p)
-    p.resize(360, 460)
-    p.show()
-    qtbot.waitExposed(p)
+    p = shown(qtbot, InputPanel(), 360, 460)
     yield p
     p.close_camera()
 

@@ -9,18 +9,14 @@ from PyQt5.QtCore import QPoint, Qt
 
 from vis3d.errors import Vis3dError
 from vis3d.ui.drawpad import DrawPad
+from qthelp import shown
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def pad(qtbot):
-    w = DrawPad()
-    qtbot.addWidget(w)
-    w.resize(280, 280)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown(qtbot, DrawPad(), 280, 280)
 
 
 def drag(qtbot, pad, points, steps=8):

@@ -23,6 +23,7 @@ import pytest
 
 import synth_webcam as sw
 from clihelp import predict_json
+from qthelp import shown
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
 DIGIT_KINDS = ("notebook", "held", "dim", "sticky")
@@ -246,11 +247,7 @@ def test_list_devices_reads_the_nodes_that_exist(tmp_path):
 def test_camera_controls_drive_the_panel(qtbot, clips):
     from PyQt5.QtCore import Qt
     from vis3d.ui.input_panel import InputPanel
-    panel = InputPanel()
-    qtbot.addWidget(panel)
-    panel.resize(420, 520)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown(qtbot, InputPanel(), 420, 520)
     c = panel.controls
     listing = [[(0, "camera 0: Integrated")], [(0, "camera 0: Integrated"), (3, "camera 3: USB")]]
     c._lister = lambda: listing[0]

@@ -152,20 +152,24 @@ class CameraView(QWidget):
         return QPointF(r.x() + x * r.width() / max(fw, 1), r.y() + y * r.height() / max(fh, 1))
 
     # --- painting -------------------------------------------------------------------------
+    def _draw_picture(self, p: QPainter, rect: QRectF, image) -> None:
+        """An image into ``rect``, flipped left-right about its centre when mirrored."""
+        if self._mirror:
+            p.save()
+            p.translate(rect.center())
+            p.scale(-1.0, 1.0)
+            p.translate(-rect.center())
+        p.drawImage(rect, image)
+        if self._mirror:
+            p.restore()
+
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), BACKGROUND)
         if self._image is not None:
             p.setRenderHint(QPainter.SmoothPixmapTransform)
             r = self.picture_rect()
-            if self._mirror:
-                p.save()
-                p.translate(r.center())
-                p.scale(-1.0, 1.0)
-                p.translate(-r.center())
-            p.drawImage(r, self._image)
-            if self._mirror:
-                p.restore()
+            self._draw_picture(p, r, self._image)
             p.setRenderHint(QPainter.Antialiasing)
             self._paint_guide(p)
             self._paint_overlay(p)
@@ -224,14 +228,7 @@ class CameraView(QWidget):
             iw, ih = self._stages.width(), self._stages.height()
             s = min(0.3 * self.width() / max(iw, 1), 0.3 * self.height() / max(ih, 1))
             box = QRectF(8, self.height() - h - 8 - ih * s, iw * s, ih * s)
-            if self._mirror:
-                p.save()
-                p.translate(box.center())
-                p.scale(-1.0, 1.0)
-                p.translate(-box.center())
-            p.drawImage(box, self._stages)
-            if self._mirror:
-                p.restore()
+            self._draw_picture(p, box, self._stages)
             p.setPen(QPen(INK, 1))
             p.setBrush(Qt.NoBrush)
             p.drawRect(box)
