@@ -39,6 +39,8 @@ def test_clip_drives_the_network_steadied_and_close_is_fast(qtbot, settings, tmp
     assert win.inputs.source == "camera"
     qtbot.waitUntil(lambda: win.prediction.digit == 7, timeout=8000)
     assert win.prediction.note == "steadied" and win.session.source == "camera"
+    status = win.statusBar().currentMessage()
+    assert "opening" not in status and "seven.avi" in status, status
     runs = win.session.probe_runs
     qtbot.wait(500)   # a still clip: identical frames do not rerun the network every frame
     assert win.session.probe_runs - runs < 10

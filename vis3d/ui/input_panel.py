@@ -198,6 +198,8 @@ class InputPanel(QWidget):
             else:
                 self._show_problem("")
                 self.camera_view.set_status("" if state == "running" else cam.message)
+                if state == "running":   # replaces the "opening..." line
+                    self.status.emit(cam.message)
         seq, frame = cam.latest()
         if frame is None or seq == self._cam_seq:
             return None
