@@ -121,11 +121,13 @@ def test_labels_are_laid_out_every_tenth_second_while_orbiting_and_when_it_stops
     qtbot.wait(1200)
     view.set_auto_orbit(False)
     frames, laid = len(clock.draws), len(calls)
+    stale = view._label_key != view._frame_key
     assert frames >= 10 and laid <= 1.2 / viewmod.LABELS_EVERY_S + 2 and laid < frames
-    # Once it stops: one more frame lays the labels out for the camera where it stopped.
+    # Once it stops: one more frame lays the labels out for the camera where it stopped
+    # (unless the last orbit frame happened to be laid out already).
     qtbot.waitUntil(lambda: view._label_key == view._frame_key, timeout=1000)
     qtbot.wait(200)
-    assert len(calls) > laid
+    assert len(calls) >= laid + stale
     assert _overlaps(view, window.canvas.size) == 0
     clock.reset()
     qtbot.wait(400)
