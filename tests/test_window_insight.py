@@ -45,10 +45,19 @@ def test_gallery_click_sets_the_input_and_confusion_cell_filters(window, qtbot):
     item = g.list.item(3)
     index = int(item.data(Qt.UserRole))
     rect = g.list.visualItemRect(item)
+    window.inputs.pad.set_image(np.eye(28, dtype=np.float32))   # an old drawing on the pad
+    qtbot.wait(100)
     _click(g.list.viewport(), rect.center())
     qtbot.waitUntil(lambda: window.session.image is not None and
                     np.array_equal(window.session.image, ts.image(index)), timeout=3000)
     assert window.session.source == "image"
+    # The pad shows that picture to draw over (the old drawing is gone), while the network
+    # keeps the exact test image through the next ticks.
+    import cv2
+    pad = cv2.resize(window.inputs.pad.image(), (28, 28), interpolation=cv2.INTER_AREA)
+    assert np.corrcoef(pad.ravel(), ts.image(index).ravel())[0, 1] > 0.9
+    qtbot.wait(150)
+    assert np.array_equal(window.session.image, ts.image(index))
     # The model page's confusion matrix: a click on a cell shows those images.
     ins.docks["model"].raise_()
     grid = ins.page.confusion

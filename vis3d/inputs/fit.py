@@ -45,3 +45,15 @@ def fit_image(img, shape) -> np.ndarray:
         return np.ascontiguousarray(planes)
     gray = planes.mean(0, keepdims=True)
     return np.ascontiguousarray(np.repeat(gray, c, 0))
+
+
+def fitted(img, shape, prep):
+    """A preprocessed input (``.image``, ``.found``, ``.reason``) replaced by the picture
+    resized to ``shape``; ``prep`` itself when there is no picture."""
+    from types import SimpleNamespace
+    if img is None:
+        return prep
+    try:
+        return SimpleNamespace(image=fit_image(img, shape), found=True, reason="")
+    except Vis3dError as exc:
+        return SimpleNamespace(image=None, found=False, reason=str(exc))

@@ -96,13 +96,17 @@ class BuilderDock(QDockWidget):
         row = QHBoxLayout()
         self.kind = QComboBox()
         self.kind.addItems(NEW_LAYER)
+        self.kind.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.btn_add = QPushButton("Add")
         self.btn_add.clicked.connect(lambda: self.add_layer(NEW_LAYER[self.kind.currentText()]))
         self.btn_remove = QPushButton("Remove")
         self.btn_remove.clicked.connect(lambda: self.remove_layer(self.current()))
         self.btn_up, self.btn_down = QPushButton("▲"), QPushButton("▼")
+        for b in (self.btn_up, self.btn_down):
+            b.setFixedWidth(26)
         self.btn_up.clicked.connect(lambda: self.move_layer(self.current(), -1))
         self.btn_down.clicked.connect(lambda: self.move_layer(self.current(), +1))
+        row.setSpacing(3)
         for w in (self.kind, self.btn_add, self.btn_remove, self.btn_up, self.btn_down):
             row.addWidget(w)
         lay.addLayout(row)
@@ -117,7 +121,8 @@ class BuilderDock(QDockWidget):
         lay.addWidget(self._build_training(), 3)
         scroll = _Scroll()   # the dock never makes the window or its dock area larger
         scroll.setWidgetResizable(True)
-        root.setMinimumWidth(300)
+        root.setMinimumWidth(230)   # fits the right dock area's width: no sideways scrolling
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setWidget(root)
         self.setWidget(scroll)
@@ -273,7 +278,6 @@ class BuilderDock(QDockWidget):
                   self.seed):
             w.setEnabled(not running)
         self.btn_train.setEnabled(not running and self.spec is not None and problem is None)
-        self.btn_train.setText("Train: no MNIST data" if problem else "Train")
         self.btn_train.setToolTip(problem or "Train the design on MNIST here")
         if problem and not running:
             self.status.setText(problem)

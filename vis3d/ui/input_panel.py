@@ -219,6 +219,18 @@ class InputPanel(QWidget):
             self._no_digit = False
         return prep
 
+    def show_on_pad(self, img: np.ndarray) -> None:
+        """A picture the window shows as the input (a gallery or test image): it goes onto
+        the pad to draw over, while the network keeps the exact picture until the pad is
+        drawn on. A picture the pad cannot show clears it, so no old drawing is left."""
+        self.set_source("pad")
+        arr = np.asarray(img)
+        try:
+            self.pad.set_image(np.moveaxis(arr, 0, -1) if arr.ndim == 3 else arr)
+        except Vis3dError:
+            self.pad.clear()
+        self._pad_version, self._pending = self.pad.version, None
+
     def load_image(self, img: np.ndarray) -> Prepared | None:
         """An image from --input, prepared by the same function as ``vis3d predict``
         (:func:`vis3d.inputs.preprocess.prepare`, source 'auto'). A drawing also goes onto

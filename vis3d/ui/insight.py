@@ -184,6 +184,7 @@ class Insight:
 
     # --- picking images ----------------------------------------------------------------
     def _show_image(self, image, what: str) -> None:
+        self.win.inputs.show_on_pad(image)   # no old drawing left beside it; draw over it
         self.session.set_input(np.asarray(image, np.float32), source="image")
         self.win.say(f"showing {what}")
 

@@ -105,9 +105,11 @@ class ImageView(QWidget):
         self.setMinimumSize(min_size, min_size + 16)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
 
-    def set_image(self, img: np.ndarray | None, box=None, caption: str = "") -> None:
+    def set_image(self, img: np.ndarray | None, box=None, caption: str = "",
+                  title: str | None = None) -> None:
         self.image = None if img is None else to_qimage(img)
         self.box, self.caption = box, caption
+        self.title = self.title if title is None else title
         self.update()
 
     def paintEvent(self, _event):

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
-from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout,
+from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout,
                              QWidget)
 
 from vis3d.errors import Vis3dError
 from vis3d.gl.colormaps import lut
 from vis3d.gl.view import NetworkView
+from vis3d.inputs.fit import fitted
 from vis3d.model import weights
 from vis3d.scene.background import BackgroundRunner
 from vis3d.scene.session import Session
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.builder = BuilderDock(self.session, self)   # design, train and save a net
         self.builder.saved.connect(self.set_model)
         self.addDockWidget(Qt.RightDockWidgetArea, self.builder)
+        self.setTabPosition(Qt.RightDockWidgetArea, QTabWidget.East)   # six docks: tabs down the side
         self.tabifyDockWidget(self.findChild(QDockWidget, "network_dock"), self.builder)
         self.findChild(QDockWidget, "network_dock").raise_()
         self._build_status()
@@ -124,7 +126,7 @@ class MainWindow(QMainWindow):
         self.inputs = InputPanel()
         self.inputs.pen.setValue(int(self.settings.value("pen", 18)))
         self.inputs.setMaximumHeight(460)
-        self.preview = ImageView("what the network sees (28x28)", min_size=120)
+        self.preview = ImageView("what the network sees", min_size=120)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(4, 4, 4, 4)
@@ -200,7 +202,7 @@ class MainWindow(QMainWindow):
             return
         self._last_apply = t0
         if not self.session.digit_input:    # a model not taking 28x28 digits: the picture
-            prep = self._fitted(self._raw_picture(), prep)
+            prep = fitted(self._raw_picture(), self.session.probe.input_shape, prep)
         image, why = (prep.image if prep.found else None), prep.reason or ""
         if self.runner.offer(image, why, self.inputs.source):
             return   # running in the worker thread: the window stays responsive
@@ -213,19 +215,6 @@ class MainWindow(QMainWindow):
         if self.inputs.source == "camera" and self.inputs.camera is not None:
             return self.inputs.camera.latest()[1]
         return self.inputs.pad.image()
-
-    def _fitted(self, img, prep):
-        """The picture resized to the model's input (vis3d.inputs.fit)."""
-        from types import SimpleNamespace
-
-        from vis3d.inputs.fit import fit_image
-        if img is None:
-            return prep
-        try:
-            return SimpleNamespace(image=fit_image(img, self.session.probe.input_shape),
-                                   found=True, reason="")
-        except Vis3dError as exc:
-            return SimpleNamespace(image=None, found=False, reason=str(exc))
 
     def _pad_changed(self) -> None:
         """Run the network at once on a pen move, at most once per display frame."""
@@ -250,7 +239,7 @@ class MainWindow(QMainWindow):
         photo = self.inputs.load_image(img)
         self.inputs.poll()  # the pad's pending state is older than this image: drop it
         if not self.session.digit_input:
-            photo = self._fitted(img, photo)
+            photo = fitted(img, self.session.probe.input_shape, photo)
             self.session.set_input(photo.image, reason=photo.reason, source="image")
             self.say(f"showing {path} (resized to the model's input)")
         elif photo is not None:
@@ -274,8 +263,10 @@ class MainWindow(QMainWindow):
         if img is not None and img.ndim == 3:   # (C, H, W): colour as RGB, else channel 0
             img = np.ascontiguousarray(np.moveaxis(img, 0, -1)[..., ::-1]) if img.shape[0] == 3 \
                 else img[0]
+        shape = [n for n in session.probe.input_shape if n > 1] or [1]
         self.preview.set_image(img if img is not None else np.zeros(session.layout.slabs[0].shape[-2:]),
-                               caption="" if img is not None else "no digit")
+                               caption="" if img is not None else "no digit",
+                               title=f"what the network sees ({'x'.join(map(str, shape))})")
         if session.normalise == "global":
             self._update_colorbar()
 
