@@ -103,3 +103,14 @@ def test_two_inputs_give_different_values(state, sample_digit):
     assert np.abs(state.values - a).mean() > 0.01
 
 
+
+
+@pytest.mark.parametrize("classes", [2, 5, 10, 1000])
+def test_output_spheres_stay_modest_and_many_classes_make_a_grid(classes):
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, classes))
+    L = layout.compute(Probe(net.eval()).graph)
+    out, conv = L.slabs[-1], L.slabs[1]
+    size = L.sizes[out.offset]
+    # No class sphere is bigger than the 10-class one (16 units apart, half that across).
+    assert size <= 8.0 + 1e-6 and out.extent[0] <= max(conv.extent) * 4
+    assert out.grid == ((1, classes) if classes <= 20 else layout.near_square(classes))

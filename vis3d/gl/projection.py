@@ -44,9 +44,11 @@ class ProjectionView:
     def set_points(self, coords: np.ndarray, labels: np.ndarray, title: str = "",
                    ratio=None, names=None) -> None:
         coords = np.asarray(coords, np.float32)
-        self.scale = float(np.percentile(np.abs(coords), 99)) if coords.size else 1.0
-        self.scale = self.scale or 1.0
-        self.coords = coords / self.scale            # in a unit cube: the camera fits it
+        # In a unit ball (all but the farthest 0.5% of points): the camera fits the ball, so
+        # no orbit angle pushes a cluster out of the view.
+        norms = np.linalg.norm(coords, axis=1) if coords.size else np.ones(1)
+        self.scale = float(np.percentile(norms, 99.5)) or 1.0
+        self.coords = coords / self.scale
         self.labels = np.asarray(labels, np.int64)
         self.points.set_data(self.coords, size=5, edge_width=0,
                              face_color=label_colours(self.labels))
@@ -66,12 +68,14 @@ class ProjectionView:
         self.canvas.update()
 
     def fit(self) -> None:
-        """Frame the unit cube the points live in, whatever the canvas's aspect."""
+        """Frame the unit ball the points live in, whatever the canvas's aspect: its
+        distance is where the ball's silhouette touches the narrower side's half-angle."""
         w, h = self.canvas.size
         aspect = min(1.0, w / max(1.0, h))
         cam = self.view.camera
         cam.center = (0.0, 0.0, 0.0)
-        cam.distance = 0.95 / (np.tan(np.radians(cam.fov / 2)) * aspect)
+        half = np.arctan(np.tan(np.radians(cam.fov / 2)) * aspect)
+        cam.distance = 1.04 / np.sin(half)
         self.canvas.update()
 
     def set_current(self, coord) -> None:

@@ -159,7 +159,8 @@ def _slab_points(slab: Slab) -> np.ndarray:
         ext = (cols * w + (cols - 1) * gap, rows * h + (rows - 1) * gap)
     else:
         n = slab.shape[0]
-        rows, cols = (1, n) if (slab.kind == "output" or n <= 16) else near_square(n)
+        one_row = n <= (20 if slab.kind == "output" else 16)   # a few classes read in a row
+        rows, cols = (1, n) if one_row else near_square(n)
         k = np.arange(n)
         u, v = (k % cols).astype(float), (k // cols).astype(float)
         slab.grid = (rows, cols)
@@ -182,7 +183,9 @@ def compute(graph: nx.DiGraph, min_extent: float = 40.0, spacing: float = 0.55) 
         raw_w, raw_h = slab.extent
         raw = max(raw_w, raw_h, 1.0)
         if slab.kind == "output":
-            pitch = max(min_extent * 4.0 / raw, 1.0)  # digits read apart
+            # Classes read apart, but a few classes never make spheres that hide the layers
+            # before them (10 classes: 16 units, as wide as a 40-unit map's neighbourhood).
+            pitch = min(max(min_extent * 4.0 / raw, 1.0), min_extent * 0.4)
         else:
             pitch = max(min_extent / raw, 1.0)
         slab.pitch = pitch
