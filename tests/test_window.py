@@ -200,7 +200,15 @@ def test_settings_are_remembered(qtbot, settings):
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
     assert again.session.normalise == "global" and again.session.name == "lenet5"
+    # A window saved larger than the screen and partly off it comes back whole, on screen.
+    from PyQt5.QtWidgets import QApplication
+    avail = QApplication.primaryScreen().availableGeometry()
+    again.setGeometry(avail.right() - 300, avail.bottom() - 200, avail.width() + 500, avail.height() + 400)
     again.close()
+    third = MainWindow(settings=settings)
+    qtbot.addWidget(third)
+    assert avail.contains(third.frameGeometry())
+    third.close()
 
 
 def test_input_photo_is_read_as_a_photo_and_kept_after_the_first_tick(window, qtbot, tmp_path):

@@ -155,3 +155,24 @@ def main(args) -> int:
     if signals["code"] is not None:
         return signals["code"]
     return 2 if (code == 0 and win.startup_errors) else code
+
+
+def fit_on_screen(win) -> None:
+    """Move and shrink a top-level window so all of it (status bar included) lies on the
+    screen it is on: a geometry saved on a larger screen, or restored where no window
+    manager places it, must not leave part of the window off-screen."""
+    from PyQt5.QtWidgets import QApplication
+    screen = QApplication.screenAt(win.frameGeometry().center()) or QApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    frame, inner = win.frameGeometry(), win.geometry()
+    extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+    w = min(inner.width(), avail.width() - extra_w)
+    h = min(inner.height(), avail.height() - extra_h)
+    if (w, h) != (inner.width(), inner.height()):
+        win.resize(w, h)
+    x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
+    y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
+    if (x, y) != (frame.x(), frame.y()):
+        win.move(x, y)

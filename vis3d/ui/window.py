@@ -184,8 +184,9 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         geo = self.settings.value("geometry")
-        if isinstance(geo, QByteArray):
-            self.restoreGeometry(geo)
+        if isinstance(geo, QByteArray) and self.restoreGeometry(geo):
+            from vis3d.ui.app import fit_on_screen
+            fit_on_screen(self)   # saved on a larger or another screen: all of it in view
         st = self.settings.value("window_state")
         if isinstance(st, QByteArray):
             self.restoreState(st)
