@@ -290,10 +290,10 @@ def test_start_returns_at_once_and_a_hung_open_is_left_behind(clip):
     cam = CameraSource(0, opener=opener)
     t0 = time.perf_counter()
     cam.start()
-    assert time.perf_counter() - t0 < 0.1 and cam.state == "opening"
+    assert time.perf_counter() - t0 < 0.5 and cam.state == "opening"
     t0 = time.perf_counter()
     cam.stop(timeout=0.1)
-    assert time.perf_counter() - t0 < 0.3 and cam.detached and cam.state == "stopped"
+    assert time.perf_counter() - t0 < 0.6 and cam.detached and cam.state == "stopped"
     assert released.wait(3.0)                         # the late capture is released ...
     assert cam.state == "stopped" and cam.latest() == (0, None)    # ... and never published
 

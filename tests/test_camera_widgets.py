@@ -114,7 +114,7 @@ def test_panel_opens_without_blocking_and_shows_a_failure(panel, qtbot, tmp_path
     t0 = time.perf_counter()
     assert panel.open_camera(str(fifo))
     panel.set_source("camera")
-    assert time.perf_counter() - t0 < 0.3
+    assert time.perf_counter() - t0 < 0.6
     qtbot.waitUntil(lambda: panel.poll() is not None or panel.camera_problem.isVisible(),
                     timeout=3000)
     assert "failed" in states and panel.camera_problem.isVisible() and panel.reopen.isVisible()

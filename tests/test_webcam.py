@@ -260,13 +260,13 @@ def test_camera_controls_drive_the_panel(qtbot, clips):
     path, label = clips["notebook", 720]
     t0 = time.perf_counter()
     assert panel.open_camera(str(path))
-    assert time.perf_counter() - t0 < 0.3
+    assert time.perf_counter() - t0 < 0.6
     panel.set_source("camera")
     assert c.current_spec() == str(path)                  # the clip is listed as chosen
     t0 = time.perf_counter()
     c.resolution.setCurrentIndex(2)
     c._resolution_activated(2)
-    assert time.perf_counter() - t0 < 0.3
+    assert time.perf_counter() - t0 < 0.6
     assert (panel.camera.width, panel.camera.height) == (1920, 1080)
     qtbot.waitUntil(lambda: panel.poll() is not None and panel.camera_view.frames_shown > 0,
                     timeout=5000)
@@ -308,8 +308,8 @@ def test_opening_a_stuck_device_does_not_block_the_panel(qtbot, monkeypatch):
     panel.controls.device_chosen.emit("7")
     panel.set_source("camera")
     panel.poll()
-    assert time.perf_counter() - t0 < 0.3
+    assert time.perf_counter() - t0 < 0.6
     qtbot.waitUntil(lambda: asked == [(7, 1280, 720)], timeout=2000)
     t0 = time.perf_counter()
     panel.close_camera()
-    assert time.perf_counter() - t0 < 0.3
+    assert time.perf_counter() - t0 < 0.6
