@@ -18,6 +18,7 @@ from vis3d.model import user, weights
 from vis3d.scene.session import Session
 
 ZOO = Path(__file__).parent / "models" / "zoo.py"
+ASSETS = Path(__file__).parent.parent / "assets"
 MODELS = ["Residual", "Inception", "Separable", "Functional", "Smooth", "Colour", "nested",
           "Untraceable", "Unknown"]
 EDGE_KINDS = {"conv", "linear", "pool", "adaptive pool", "bn", "add", "cat"}
@@ -223,3 +224,15 @@ def test_an_untraceable_model_stays_usable_outside_the_probe():
     assert torch.equal(a, b)
     s.set_input(None)
     s.set_input(x)   # and the probe still works afterwards
+
+
+@pytest.mark.parametrize("name, pick", [("TwoOutputs", lambda out: out[0]),
+                                        ("DictOutput", lambda out: out["logits"])])
+def test_models_returning_a_tuple_or_a_dict_show_their_class_scores(name, pick):
+    s, x = _session(name)
+    with torch.no_grad():
+        out = s.loaded.model(torch.from_numpy(x).reshape(1, *s.probe.input_shape))
+    np.testing.assert_array_equal(s.acts.probs, torch.softmax(pick(out), 1)[0].numpy())
+    assert s.layout.slabs[-1].kind == "output" and s.layout.slabs[-1].count == 10
+    res = _cli("predict", "--model", f"{ZOO}:{name}", "--json", str(ASSETS / "samples" / "pad_3.png"))
+    assert res.returncode == 0, res.stderr

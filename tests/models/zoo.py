@@ -172,3 +172,29 @@ class NoLayers(nn.Module):
 
 def not_a_model():
     return 42
+
+
+class TwoOutputs(nn.Module):
+    """Returns (logits, features), as models kept for feature extraction often do."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(1, 6, 5)
+        self.fc = nn.Linear(6 * 12 * 12, 10)
+
+    def forward(self, x):
+        f = F.avg_pool2d(F.elu(self.c(x)), 2)
+        return self.fc(f.flatten(1)), f
+
+
+class DictOutput(nn.Module):
+    """Returns {'features': ..., 'logits': ...}: the logits are the class scores."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(1, 4, 3)
+        self.fc = nn.Linear(4 * 26 * 26, 10)
+
+    def forward(self, x):
+        f = F.gelu(self.c(x))
+        return {"features": f, "logits": self.fc(f.flatten(1))}

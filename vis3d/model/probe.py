@@ -84,6 +84,26 @@ def infer_input_shape(model: nn.Module) -> tuple:
                      "(--input-shape C,H,W, or an 'input' field in the model card)")
 
 
+def main_output(out):
+    """The class scores among what a model returns: the tensor itself; of a tuple or list
+    (e.g. ``(logits, features)``) the first tensor; of a dict its ``logits``/``out``/``output``
+    entry, else its first tensor."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, dict):
+        named = [out[k] for k in ("logits", "out", "output") if isinstance(out.get(k), torch.Tensor)]
+        values = named + list(out.values())
+    elif isinstance(out, (tuple, list)):
+        values = list(out)
+    else:
+        values = [getattr(out, "logits", None)]
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            return v
+    raise Vis3dError(f"the model returns {type(out).__name__} with no tensor in it: vis3d "
+                     "needs the class scores as a tensor")
+
+
 class Probe:
     """Run a model on one image and capture every layer's output."""
 
@@ -182,8 +202,6 @@ class Probe:
         x = self._prepare(image)
         with torch.inference_mode():  # cheaper than no_grad: no autograd bookkeeping at all
             out, captured, fed = self.forward(x)
-            if not isinstance(out, torch.Tensor):
-                raise Vis3dError(f"the model's output is a {type(out).__name__}, not a tensor")
             probs = self.to_probs(out)
         shapes = self._shapes
         layers = [LayerOutput(name, kind, shapes[name], t.numpy().reshape(shapes[name]))
@@ -213,6 +231,7 @@ class Probe:
                     captured.append((name, kind, x))
             return x, captured, fed
         out, outs, operands = self.trace.run(x, graph=graph)
+        out = main_output(out)
         captured = [(name, self.specs[name].kind, outs[i]) for i, name in self._layer_ops.items()]
         if not graph:
             for i in self._keep:
