@@ -236,3 +236,37 @@ def test_models_returning_a_tuple_or_a_dict_show_their_class_scores(name, pick):
     assert s.layout.slabs[-1].kind == "output" and s.layout.slabs[-1].count == 10
     res = _cli("predict", "--model", f"{ZOO}:{name}", "--json", str(ASSETS / "samples" / "pad_3.png"))
     assert res.returncode == 0, res.stderr
+
+
+def test_training_checkpoints_load_as_their_weights(tmp_path):
+    """What training scripts save: a checkpoint dict, DataParallel or torch.compile names,
+    no BatchNorm step counters; a whole pickled model is refused with what to do instead."""
+    from vis3d.model import user
+    torch.manual_seed(3)
+    model = user.build(f"{ZOO}:Residual")[0].eval()
+    for m in model.modules():      # non-default statistics, so a wrong load would show
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    state = model.state_dict()
+    files = {
+        "ckpt": {"epoch": 7, "optimizer": {"lr": 0.1}, "model_state_dict": state},
+        "dp": {f"module.{k}": v for k, v in state.items()},
+        "compiled": {"state_dict": {f"_orig_mod.{k}": v for k, v in state.items()}},
+        "old": {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")},
+    }
+    x = torch.rand(1, 1, 28, 28)
+    with torch.no_grad():
+        want = model(x)
+    for name, content in files.items():
+        torch.save(content, tmp_path / f"{name}.pt")
+        loaded = weights.load(f"{ZOO}:Residual", weights=tmp_path / f"{name}.pt")
+        with torch.no_grad():
+            torch.testing.assert_close(loaded.model.eval()(x), want, msg=name)
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), tmp_path / "whole.pt")   # a whole model
+    with pytest.raises(Vis3dError, match=r"refused.*model.state_dict\(\)"):
+        weights.load(f"{ZOO}:Residual", weights=tmp_path / "whole.pt")
+    # A prefix that does not make the names fit is still a clear misfit.
+    torch.save({f"backbone.{k}": v for k, v in state.items()}, tmp_path / "other.pt")
+    with pytest.raises(Vis3dError, match="weights do not fit"):
+        weights.load(f"{ZOO}:Residual", weights=tmp_path / "other.pt")

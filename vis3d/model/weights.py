@@ -111,6 +111,25 @@ def _sniff(path: Path) -> str:
     return f"unrecognised binary data starting {head[:4].hex()}"
 
 
+# Where training scripts keep the weights inside a checkpoint dict, in the order looked for.
+CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "model_state")
+# Prefixes wrappers add to every name: DataParallel/DDP, torch.compile, Lightning modules.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.", "model.")
+
+
+def _unwrapped(expect, found) -> dict:
+    """Model key -> file key: the same names, or the file's names with one wrapper prefix
+    that every one of them carries removed (when that makes them the model's)."""
+    if set(found) >= set(expect):
+        return {k: k for k in expect}
+    for prefix in WRAPPER_PREFIXES:
+        if found and all(k.startswith(prefix) for k in found):
+            names = {k[len(prefix):]: k for k in found}
+            if set(names) >= set(expect):
+                return {k: names[k] for k in expect}
+    return {k: k for k in expect}
+
+
 def _pt_state(path: Path) -> dict:
     what = _sniff(path)
     if what not in ("zip", "pickle"):
@@ -124,13 +143,18 @@ def _pt_state(path: Path) -> dict:
         # torch's own text advises weights_only=False, the unsafe way: not repeated here.
         raise Vis3dError(
             f"{path}: refused: not a plain tensor state dict (a pickle with other Python "
-            f"objects could run code when loaded, so it is not opened)") from None
+            f"objects could run code when loaded, so it is not opened; save the weights with "
+            f"torch.save(model.state_dict(), path) or as .safetensors)") from None
     except Exception as exc:  # noqa: BLE001 - any other decoder failure: a broken file
         what = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise Vis3dError(f"{path}: not a readable PyTorch file (truncated or not weights: "
                          f"{what})") from None
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
+    if isinstance(state, dict):   # a training checkpoint: the model's entry
+        for key in CHECKPOINT_KEYS:
+            if isinstance(state.get(key), dict) and state[key] and \
+                    all(isinstance(v, torch.Tensor) for v in state[key].values()):
+                state = state[key]
+                break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise Vis3dError(f"{path}: expected a state dict of tensors")
     for key, tensor in state.items():
@@ -232,20 +256,26 @@ def _guess_arch(shapes: dict) -> str | None:
 def fit(model: nn.Module, found: "_Weights", path: Path, what: str) -> None:
     """Load the tensors of ``found`` into ``model``, refusing what does not fit by name."""
     expect = model.state_dict()
-    missing = [k for k in expect if k not in found.shapes]
-    extra = [k for k in found.shapes if k not in expect]
+    name = _unwrapped(expect, found.shapes)
+    # Older checkpoints lack BatchNorm's step counter: not used in eval, the model's own stays.
+    optional = {k for k in expect if k.endswith("num_batches_tracked") and name[k] not in found.shapes}
+    missing = [k for k in expect if name[k] not in found.shapes and k not in optional]
+    extra = [k for k in found.shapes if k not in set(name.values())]
     if missing or extra:
         how = f"missing {', '.join(missing[:5])}" if missing else f"unexpected {', '.join(extra[:5])}"
         more = len(missing or extra) - 5
         raise Vis3dError(f"{path}: weights do not fit {what}: {how}"
                          + (f" and {more} more" if more > 0 else ""))
     for key, tensor in expect.items():
-        if found.shapes[key] != tuple(tensor.shape):
+        if key in optional:
+            continue
+        if found.shapes[name[key]] != tuple(tensor.shape):
             raise Vis3dError(
-                f"{path}: weights do not fit {what}: {key} has shape {found.shapes[key]}, "
+                f"{path}: weights do not fit {what}: {key} has shape {found.shapes[name[key]]}, "
                 f"expected {tuple(tensor.shape)}")
     tensors = found.tensors()
-    model.load_state_dict({k: tensors[k].to(expect[k].dtype) for k in expect})
+    model.load_state_dict({k: expect[k] if k in optional else tensors[name[k]].to(expect[k].dtype)
+                           for k in expect})
 
 
 def load(spec: str | Path | None = None, arch: str | None = None, *, weights=None,
