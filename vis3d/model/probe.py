@@ -126,9 +126,7 @@ class Probe:
         if self._sequential:   # stepped, not traced: one run proves the plan
             self.classes = int(self.run(np.zeros(self.image_shape, np.float32)).probs.size)
         else:   # the trace has just run the graph run() runs: no second forward
-            out = self.trace.output
-            if not isinstance(out, torch.Tensor):
-                raise Vis3dError(f"the model's output is a {type(out).__name__}, not a tensor")
+            out = main_output(self.trace.output)
             self.classes = int(out.reshape(out.shape[0], -1).shape[1])
 
     # --- structure ---------------------------------------------------------------------
