@@ -198,12 +198,15 @@ def run(model: str | None, repeat: int | None = None, weights_path=None,
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    repeat = repeat or 300
-    frames = 10 if repeat >= 100 else 3
     from vis3d.commands.common import load_model
     from types import SimpleNamespace
     state = Session(load_model(SimpleNamespace(model=model, weights=weights_path,
                                                input_shape=input_shape)))
+    if repeat is None:   # ~2 s of forwards per figure: 300 for the MNIST nets, fewer for big ones
+        t0 = time.perf_counter()
+        state.probe.run(state._blank())
+        repeat = int(np.clip(2.0 / max(time.perf_counter() - t0, 1e-4), 8, 300))
+    frames = 10 if repeat >= 100 else 3
     pads = bench_inputs.sample_inputs()[0][:2]
     pads = pads if len(pads) == 2 else [pads[0], pads[0][:, ::-1].copy()]
     result = {"model": state.name, "nodes": state.layout.count}
@@ -218,6 +221,11 @@ def run(model: str | None, repeat: int | None = None, weights_path=None,
         info = gl_info(canvas)
     finally:
         canvas.close()
+    # Last: its new canvases and the window started in a new process would weigh on the
+    # figures above (mnist_cnn's tick measured 10% slower after them).
+    from vis3d.bench.model import model_figures
+    state = None   # (a 6M-node session is big)
+    result.update(model_figures(model, weights_path, input_shape, SIZE))
     result["renderer"] = info.get("renderer", "")
     result["size"] = f"{SIZE[0]}x{SIZE[1]}"
     result["repeat"] = repeat

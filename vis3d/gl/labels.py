@@ -14,10 +14,20 @@ CHAR_W = 0.62    # average glyph width per pixel of font height
 PT_TO_PX = 1.35  # VisPy font points to pixels at 96 dpi (with a little air)
 
 
+def font_manager():
+    """A VisPy font manager to share between the Text visuals of one canvas: each glyph is
+    then rendered (freetype at 256 pt, distance field on the CPU: ~10 ms a glyph) once per
+    font, not once per visual (VisPy gives every Text visual a manager of its own)."""
+    from vispy.visuals.text.text import FontManager
+    return FontManager(method="cpu")
+
+
 class Labels:
-    def __init__(self, parent, font_size: float, color: str, anchor_y: str, bold: bool = True):
+    def __init__(self, parent, font_size: float, color: str, anchor_y: str, bold: bool = True,
+                 fonts=None):
         self.text = scene.visuals.Text(parent=parent, color=color, font_size=font_size,
-                                       anchor_x="center", anchor_y=anchor_y, bold=bold)
+                                       anchor_x="center", anchor_y=anchor_y, bold=bold,
+                                       font_manager=fonts)
         self.font_px = font_size * PT_TO_PX
         self.anchor_y = anchor_y
         self.strings: list[str] = []

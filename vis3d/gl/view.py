@@ -17,7 +17,7 @@ from vis3d.gl import camera as camlib
 from vis3d.gl.arcs import Arcs
 from vis3d.gl.colormaps import diverging, lut
 from vis3d.gl.edges import Edges
-from vis3d.gl.labels import Labels, declutter
+from vis3d.gl.labels import Labels, declutter, font_manager
 from vis3d.gl.maps import MapLOD, Maps
 from vis3d.gl.nodes import Nodes
 from vis3d.gl.picking import NodePicker
@@ -46,14 +46,16 @@ class NetworkView:
         self.edges.order = 1
         self.arcs = Arcs(self.view.scene)   # skip connections and branches, whole model
         self.arcs.visual.order = 0
-        self.labels = Labels(self.view.scene, 9, "#c9d3e6", "bottom")
+        self.fonts = fonts = font_manager()   # one glyph atlas per font for all the text
+        self.labels = Labels(self.view.scene, 9, "#c9d3e6", "bottom", fonts=fonts)
         # Where a layer's label does not fit above it: below it, then its bare name.
-        self.labels_below = Labels(self.view.scene, 9, "#c9d3e6", "top")
-        self.names = Labels(self.view.scene, 9, "#c9d3e6", "bottom")
-        self.names_below = Labels(self.view.scene, 9, "#c9d3e6", "top")
+        self.labels_below = Labels(self.view.scene, 9, "#c9d3e6", "top", fonts=fonts)
+        self.names = Labels(self.view.scene, 9, "#c9d3e6", "bottom", fonts=fonts)
+        self.names_below = Labels(self.view.scene, 9, "#c9d3e6", "top", fonts=fonts)
         self.label_places = [self.names, self.labels_below, self.names_below]
-        self.digits = Labels(self.view.scene, 11, "#e8eefc", "top")
+        self.digits = Labels(self.view.scene, 11, "#e8eefc", "top", fonts=fonts)
         self.hint = scene.visuals.Text(HINT, parent=canvas.scene, color="#8f9ab0", font_size=8,
+                                       font_manager=fonts,
                                        anchor_x="left", anchor_y="bottom")
         self._fly = None
         self._label_key = None   # the camera the labels were laid out for
@@ -384,6 +386,8 @@ def _box_corners(layout) -> np.ndarray:
     out = []
     for s in (s for s in layout.slabs if s.count):
         p = layout.positions[s.offset:s.offset + s.count]
-        lo, hi = p.min(0), p.max(0)
+        # Column by column: a reduction over axis 0 of (n, 3) is many times slower.
+        lo = [p[:, k].min() for k in range(3)]
+        hi = [p[:, k].max() for k in range(3)]
         out += [(x, y, z) for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
     return np.unique(np.asarray(out, np.float64), axis=0)

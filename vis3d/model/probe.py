@@ -123,8 +123,11 @@ class Probe:
         self._build()
         self._sequential = self._plan_steps()
         self.masks: dict[str, torch.Tensor] = {}
-        first = self.run(np.zeros(self.image_shape, np.float32))
-        self.classes = int(first.probs.size)
+        if self._sequential:   # stepped, not traced: one run proves the plan
+            self.classes = int(self.run(np.zeros(self.image_shape, np.float32)).probs.size)
+        else:   # the trace has just run the graph run() runs: no second forward
+            out = main_output(self.trace.output)
+            self.classes = int(out.reshape(out.shape[0], -1).shape[1])
 
     # --- structure ---------------------------------------------------------------------
     @property

@@ -9,6 +9,8 @@ ops whose tensors it reads (-1: the model input), classified once on an example 
 
 from __future__ import annotations
 
+import inspect
+import operator
 from dataclasses import dataclass, field
 
 import torch
@@ -109,6 +111,39 @@ def _with(spec, **changes):
 
 
 # --- torch.fx -----------------------------------------------------------------------------
+_INPLACE_OPERATORS = {getattr(operator, n) for n in dir(operator)
+                      if n.startswith("i") and n not in ("index", "indexOf", "is_", "is_not",
+                                                         "is_none", "is_not_none", "invert",
+                                                         "inv", "itemgetter")}
+_INPLACE_OPERATORS.add(operator.setitem)
+
+
+def _writes_in_place(n: fx.Node, modules: dict) -> bool:
+    """Whether an fx node may write into a tensor it reads (so a kept output could change
+    after it was kept). Conservative: anything not known to be out-of-place counts."""
+    if n.op in ("placeholder", "output", "get_attr"):
+        return False
+    if n.op == "call_module":
+        m = modules.get(n.target)
+        return m is None or not _is_leaf(m) or bool(getattr(m, "inplace", False))
+    if "out" in n.kwargs or n.kwargs.get("inplace") is True:
+        return True
+    if n.op == "call_method":
+        name = str(n.target)
+        return name.endswith("_") and not name.startswith("__") or name.startswith("__i")
+    target = n.target
+    if target in _INPLACE_OPERATORS:
+        return True
+    name = getattr(target, "__name__", "")
+    if name.endswith("_") and not name.startswith("__"):
+        return True
+    try:
+        bound = inspect.signature(target).bind(*n.args, **n.kwargs).arguments
+    except (TypeError, ValueError):
+        return any(a is True for a in n.args)   # an unknown flag might be 'inplace'
+    return bound.get("inplace") is True
+
+
 class _Tracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         return _is_leaf(m)
@@ -126,6 +161,9 @@ class _Runner(fx.Interpreter):
         self.first: list | None = None   # on the first run: (node, args, kwargs, out)
         self.masks: dict[int, torch.Tensor] = {}  # op index -> flat bool mask: outputs forced to 0
         self.graph_kept = False          # keep outputs in the autograd graph (attribution)
+        # Outputs are kept as they are unless the graph may write into a tensor in place
+        # (ReLU(inplace=True), x += y, ...): then a copy of each (a quarter of a forward).
+        self.copy = True
 
     def run_node(self, n):
         out = super().run_node(n)
@@ -137,7 +175,8 @@ class _Runner(fx.Interpreter):
             if i in self.masks and isinstance(out, torch.Tensor):
                 out = silence(out, self.masks[i])
             if isinstance(out, torch.Tensor):
-                self.outs[i] = out if self.graph_kept else out.detach().clone()
+                self.outs[i] = out if self.graph_kept else \
+                    (out.detach().clone() if self.copy else out.detach())
             if i in self.keep_operands:
                 args, kwargs = self.fetch_args_kwargs_from_env(n)
                 self.fed[i] = [t.detach().clone() for t in _tensors(args) + _tensors(kwargs)]
@@ -182,6 +221,7 @@ class FxTrace:
             self.index_of[n.name] = op.index
             self.ops.append(op)
         self._runner = _Runner(self.gm, self.index_of, set())
+        self._runner.copy = any(_writes_in_place(n, modules) for n in graph.nodes)
 
     def set_keep_operands(self, ops: set) -> None:
         self._runner.keep_operands = set(ops)

@@ -7,7 +7,7 @@ import json
 import os
 import pickle
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,6 +26,19 @@ class LoadedModel:
     model: nn.Module
     card: dict
     path: Path | None
+    # A Probe built to check the model before the window opened (vis3d.ui.app), kept for
+    # the first make_probe() so the window does not trace and run the model again.
+    checked: object = field(default=None, repr=False, compare=False)
+
+    def make_probe(self):
+        """The ``Probe`` of this model for its card's input (shape, mean, std)."""
+        probe, self.checked = self.checked, None
+        if probe is not None:
+            return probe
+        from vis3d.model.probe import Probe
+        given = self.card.get("input") if isinstance(self.card.get("input"), dict) else {}
+        return Probe(self.model, input_shape=given.get("shape"), mean=given.get("mean"),
+                     std=given.get("std"))
 
 
 def card_path(weights: Path) -> Path:

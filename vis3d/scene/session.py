@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vis3d.inputs.steady import Steadier
-from vis3d.model.probe import Activations, Probe
+from vis3d.model.probe import Activations
 from vis3d.scene import describe
 from vis3d.scene import layout as layout_mod
 from vis3d.scene.colors import COLORMAPS, DEFAULT_COLORMAP, Normaliser
@@ -98,10 +98,7 @@ class Session(InsightState):
 
     # --- the model ---------------------------------------------------------------------
     def _install(self, loaded) -> None:
-        card = getattr(loaded, "card", None) or {}
-        given = card.get("input") if isinstance(card.get("input"), dict) else {}
-        probe = Probe(loaded.model, input_shape=given.get("shape"), mean=given.get("mean"),
-                      std=given.get("std"))
+        probe = loaded.make_probe()
         layout = layout_mod.compute(probe.graph)
         normaliser = Normaliser(layout, self._normalise)
         builder = EdgeBuilder(layout, probe.specs)

@@ -94,13 +94,16 @@ def compute(layout, check: bool = True) -> Tiles:
         return compute_none()
     g = np.array(grids, np.int64)
     offset, rows, cols, count = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
-    P = np.asarray(layout.positions, np.float64)
-    origin = P[offset]
+    P = layout.positions    # only a few nodes per tile are read: no float64 copy of all
+
+    def at(idx):
+        return np.asarray(P[idx], np.float64)
+    origin = at(offset)
     du = np.zeros_like(origin)
     dv = np.zeros_like(origin)
     wide, tall = cols > 1, rows > 1
-    du[wide] = (P[offset[wide] + cols[wide] - 1] - origin[wide]) / (cols[wide] - 1)[:, None]
-    dv[tall] = (P[offset[tall] + (rows[tall] - 1) * cols[tall]] - origin[tall]) / (rows[tall] - 1)[:, None]
+    du[wide] = (at(offset[wide] + cols[wide] - 1) - origin[wide]) / (cols[wide] - 1)[:, None]
+    dv[tall] = (at(offset[tall] + (rows[tall] - 1) * cols[tall]) - origin[tall]) / (rows[tall] - 1)[:, None]
     slab_arr = np.array(slabs, np.int32)
     pitch = np.array([layout.slabs[i].pitch for i in slab_arr], np.float64)
     # A single row or column: the missing step is the other one turned a quarter in the

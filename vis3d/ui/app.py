@@ -141,10 +141,8 @@ def main(args) -> int:
     if model is not None and (getattr(args, "weights", None) or getattr(args, "input_shape", None)
                               or ".py" in str(model)):
         from vis3d.commands.common import load_model
-        from vis3d.model.probe import Probe
         model = load_model(args)   # a bad model is one line and exit 2, before any window
-        given = model.card.get("input") or {}
-        Probe(model.model, given.get("shape"), given.get("mean"), given.get("std")).close()
+        model.checked = model.make_probe()   # the window's session takes this probe
     win = MainWindow(model=model, camera=args.camera)
     win.insight.jobs.data = getattr(args, "data", None)
     if args.input:
