@@ -152,3 +152,29 @@ def test_each_colour_mode_renders_differently(window, qtbot, mnist_test):
     ins.saliency_act.setChecked(False)
     ins.set_mode("activation")
     assert s.attribution is None
+
+
+def test_a_colour_model_without_test_pictures_says_so_in_the_docks_not_as_an_error(qtbot, settings):
+    """No --data for a model that does not take digits is not a fault: the docks and the
+    status bar say what to give, the notice bar stays empty and the run exits 0."""
+    from pathlib import Path
+
+    from vis3d.ui.app import make_qapp
+    from vis3d.ui.window import MainWindow
+    make_qapp()
+    zoo = Path(__file__).parent / "models" / "zoo.py"
+    win = MainWindow(model=f"{zoo}:Colour", settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    said = []
+    win.insight.jobs.unavailable.connect(said.append)
+    for key in ("gallery", "projection", "top", "model"):
+        win.insight.docks[key].raise_()
+        qtbot.wait(50)
+    qtbot.wait(200)
+    assert win.insight.jobs.missing and "--data DIR" in win.insight.jobs.missing
+    assert "--data DIR" in win.insight.gallery.note.text()
+    assert win.notice.messages == [] and win.startup_errors == []
+    assert len(said) <= 1          # once a model, however many docks asked
+    win.close()

@@ -7,3 +7,9 @@ class Vis3dError(Exception):
     The CLI prints ``str(err)`` on one line and exits with status 2; the window
     shows it in the status bar. Messages name the file or thing at fault.
     """
+
+
+class NoTestData(Vis3dError):
+    """A model that is not an MNIST digit model was given no test pictures: the analyses
+    that need a test set are not available (not a fault: the window says so where they
+    would be shown)."""

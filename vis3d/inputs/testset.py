@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vis3d.errors import Vis3dError
+from vis3d.errors import NoTestData, Vis3dError
 
 MAX_IMAGES = 20_000          # a folder with more pictures is cut to this many (first by name)
 SHIPPED = "mnist_test.npz"
@@ -127,7 +127,7 @@ def load(data: str | Path | None, input_shape, use_env: bool = True) -> TestSet:
     if data is None:
         if digits:
             return shipped()
-        raise Vis3dError("this model does not take 28x28 digits: give its test pictures with "
+        raise NoTestData("this model does not take 28x28 digits: give its test pictures with "
                          "--data DIR (one sub-folder per class)")
     directory = Path(data).expanduser()
     if not directory.is_dir():

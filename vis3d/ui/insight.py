@@ -119,6 +119,7 @@ class Insight:
         ev.colour_mode.connect(self._on_colour_mode)
         ev.silenced.connect(lambda nodes: self.restore_act.setEnabled(bool(nodes)))
         self.jobs.error.connect(self.win._notice_error)
+        self.jobs.unavailable.connect(self._unavailable)
         self.jobs.testset_changed.connect(lambda _ts: self._shown("gallery"))
         self.gallery.picked.connect(self._show_image)
         self.projection.picked.connect(self._show_index)
@@ -140,6 +141,13 @@ class Insight:
             self.projection.choose(self.projection.box.currentData())
         elif key == "top":
             self.top.set_testset(self.jobs.testset())
+
+    def _unavailable(self, why: str) -> None:
+        """No test set for this model (not a fault): said in the status bar and where the
+        analyses would be, once."""
+        self.win.say(why)
+        for label in (self.gallery.note, self.projection.status, self.top.title):
+            label.setText(why)
 
     def _apply_stats(self, stats, mode: str | None = None) -> None:
         s, ts = self.session, self.jobs.testset()

@@ -13,7 +13,7 @@ import threading
 from PyQt5.QtCore import QObject, QThread, pyqtSignal
 from PyQt5.QtWidgets import QProgressBar
 
-from vis3d.errors import Vis3dError
+from vis3d.errors import NoTestData, Vis3dError
 
 
 class _Job(QThread):
@@ -38,6 +38,7 @@ class _Job(QThread):
 
 class InsightJobs(QObject):
     error = pyqtSignal(str)
+    unavailable = pyqtSignal(str)   # no test set for this model, and why (said once a model)
     testset_changed = pyqtSignal(object)
 
     def __init__(self, session, data: str | None = None, parent=None):
@@ -50,6 +51,7 @@ class InsightJobs(QObject):
         self.progress_bar.hide()
         self._insight = None
         self._testset = None
+        self.missing = ""      # why the current model has no test set ("" : it has, or not asked)
         self._jobs: list[_Job] = []
         self._memo: dict = {}
         self._lock = threading.Lock()
@@ -61,7 +63,7 @@ class InsightJobs(QObject):
             job.cancelled = True
         self._insight, self._memo = None, {}
         old = self._testset
-        self._testset = None
+        self._testset, self.missing = None, ""
         if old is not None and self.testset() is not old:
             self.testset_changed.emit(self._testset)
 
@@ -72,7 +74,9 @@ class InsightJobs(QObject):
             try:
                 self._testset = testset.load(self.data, self.session.probe.input_shape)
             except Vis3dError as exc:
-                self.error.emit(str(exc))
+                if str(exc) != self.missing:     # each dock asks: say it once a model
+                    self.missing = str(exc)
+                    (self.unavailable if isinstance(exc, NoTestData) else self.error).emit(str(exc))
                 return None
         return self._testset
 
