@@ -15,11 +15,11 @@ from vis3d.ui.panels import ImageView, Sparkline
 # What stands in the weights' place for a node that has no weight image.
 NO_WEIGHTS = {
     "input": "(an input node: no weights)",
-    "pool": "(pooling: its window, no weights)",
-    "adaptive pool": "(pooling: its window, no weights)",
-    "bn": "(batch norm: one edge, its effective scale; see the tooltip)",
-    "add": "(a sum: one edge of weight 1 per operand)",
-    "cat": "(a concatenation: one edge from its source)",
+    "pool": "(pooling: a window, no weights)",
+    "adaptive pool": "(pooling: a window, no weights)",
+    "bn": "(batch norm: one scale edge)",
+    "add": "(a sum: weight 1 per operand)",
+    "cat": "(concatenation: one source)",
     "": "(no weight image for this node)",
 }
 

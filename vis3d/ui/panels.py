@@ -131,7 +131,9 @@ class ImageView(QWidget):
                                   (c1 - c0 + 1) * s, (r1 - r0 + 1) * s))
         if self.caption:
             p.setPen(DIM)
-            p.drawText(QRectF(0, self.height() - 14, self.width(), 14), Qt.AlignLeft, self.caption)
+            text = p.fontMetrics().elidedText(self.caption, Qt.ElideRight, self.width())
+            p.drawText(QRectF(0, self.height() - 14, self.width(), 14), Qt.AlignLeft, text)
+            self.setToolTip(self.caption if text != self.caption else "")
         p.end()
 
 
