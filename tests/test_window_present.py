@@ -87,8 +87,8 @@ def test_wheel_and_keys_reach_the_scene_through_the_native_window(window, qtbot)
     native = window.canvas.native
     cam = window.view.view.camera
     d0 = cam.distance
-    pos = QPointF(640, 400)
-    ev = QWheelEvent(pos, QPointF(native.mapToGlobal(QPoint(640, 400))), QPoint(0, 0),
+    mid = QPoint(native.width() // 2, native.height() // 2)
+    ev = QWheelEvent(QPointF(mid), QPointF(native.mapToGlobal(mid)), QPoint(0, 0),
                      QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
     QApplication.sendEvent(native, ev)
     assert cam.distance < d0                           # wheel up zooms in
