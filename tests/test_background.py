@@ -82,6 +82,28 @@ def test_a_result_for_a_replaced_model_is_dropped(loaded):
         runner.close()
 
 
+def test_an_input_set_directly_meanwhile_is_not_overwritten(loaded):
+    """A picture shown at once (an image file, a gallery pick) while an older input still
+    runs in the worker: the older result, arriving later, is dropped."""
+    s = Session(loaded)
+    runner = BackgroundRunner(s)
+    old, shown = images(2)
+    try:
+        with s.lock:                      # the worker blocks in the old input's forward
+            runner.submit(old)
+            for _ in range(200):
+                if runner.busy and runner._pending is None:
+                    break
+                threading.Event().wait(0.005)
+        s.set_input(shown, source="image")
+        runner.wait()
+        v = s.version
+        assert runner.collect() is None
+        assert np.array_equal(s.image, shown) and s.version == v and s.source == "image"
+    finally:
+        runner.close()
+
+
 def test_a_failing_forward_is_told(loaded):
     s = Session(loaded)
     runner = BackgroundRunner(s)

@@ -3,7 +3,8 @@
 ``BackgroundRunner.submit(image, ...)`` hands the newest input to one worker thread and
 returns at once; an input still waiting when a newer one arrives is dropped (never run).
 ``collect()``, called on the GUI thread (the window's tick), applies the newest finished
-result to the session; a result older than one already applied is dropped. Only
+result to the session; a result older than one already applied, or than an input set
+directly on the session since it was submitted (``session.set_input``), is dropped. Only
 ``collect`` touches the session's state: the worker only runs the probe (under
 ``session.lock``, so a forward on the GUI thread, e.g. a colour mode change, waits for it).
 Qt-free (threading only).
@@ -55,7 +56,7 @@ class BackgroundRunner:
             self._seq += 1
             if self._pending is not None:
                 self.dropped += 1
-            self._pending = (self._seq, image, reason, source)
+            self._pending = (self._seq, image, reason, source, self.session.inputs_set)
             self._cond.notify()
             return self._seq
 
@@ -88,8 +89,10 @@ class BackgroundRunner:
         if done is None or done[0] <= self._applied:
             return None
         t0 = time.perf_counter()
-        seq, image, reason, source, computed, secs = done
+        seq, image, reason, source, computed, secs, inputs_set = done
         self._applied = seq
+        if inputs_set != self.session.inputs_set:   # an input set directly since: newer
+            return None
         if not self.session.apply(image, computed, reason, source):
             return None
         return 1000 * (secs + time.perf_counter() - t0)
@@ -118,7 +121,7 @@ class BackgroundRunner:
                     return
                 job, self._pending = self._pending, None
                 self._busy = True
-            seq, image, reason, source = job
+            seq, image, reason, source, inputs_set = job
             t0 = time.perf_counter()
             try:
                 computed = compute(self.session, image)
@@ -130,6 +133,6 @@ class BackgroundRunner:
                 self.ran.append(seq)
                 self.last_ms = 1000 * secs
                 if computed is not None and (self._done is None or self._done[0] < seq):
-                    self._done = (seq, image, reason, source, computed, secs)
+                    self._done = (seq, image, reason, source, computed, secs, inputs_set)
                 self._busy = False
                 self._cond.notify_all()

@@ -92,6 +92,7 @@ class Session(InsightState):
         self.prediction = Prediction(None, None, self._reason)
         self.version = 0                         # bumps with every new result
         self.probe_runs, self.run_ms = 0, 0.0   # forwards run; the last one's time (ms)
+        self.inputs_set = 0   # set_input calls: a background result older than one is dropped
         self.lock = threading.Lock()   # the probe: one forward at a time (vis3d.scene.background)
         self._install(loaded)
         self._run()
@@ -181,6 +182,7 @@ class Session(InsightState):
     def set_input(self, image: np.ndarray | None, reason: str = "", source: str | None = None) -> bool:
         """A new 28x28 input (None: no digit, with the reason). The network runs only when
         the image really changed; returns whether it ran."""
+        self.inputs_set += 1   # newer than any input still running in the background
         if source is not None:
             self.source = source
         self._reason = reason if image is None else ""
