@@ -87,3 +87,38 @@ def test_far_checker_is_its_box_filtered_picture(checker, factor):
     print(factor, mean_ref.round(1), mean_got.round(1), round(d_ref, 2), round(d_got, 2))
     assert np.abs(mean_got - mean_ref).max() < 4, (mean_ref, mean_got)   # now < 1.7
     assert d_got <= d_ref + 1.0, (d_ref, d_got)   # before: 58, 82, 33 for 37, 11, 4
+
+
+def test_colour_pyramids_are_the_means_of_the_cells():
+    """Every level texel of every tile is the mean colour (alpha: the share of real cells)
+    of the cells it covers: odd sides (7 x 7), several channels, a short last row (300
+    units on an 18 x 17 grid); the blocks do not overlap."""
+    from vis3d.gl import map_colours
+    from vis3d.scene import tiles_geometry
+    lay = layout.compute(chain(("input", "input", (1, 7, 7)), ("conv1", "conv", (3, 12, 12)),
+                               ("fc1", "linear", (300,)), ("fc2", "linear", (10,))))
+    tiles = tiles_geometry.compute(lay)
+    v = np.random.default_rng(3).random(lay.count).astype(np.float32)
+    table = map_colours.colour_table(red_grey_green_lut())
+    p = map_colours.plan(tiles)
+    atlas = map_colours.build(p, tiles, v, table).astype(float)
+    used = np.zeros((p.height, p.width), int)
+    rgba = table.view(np.uint8).reshape(-1, 4).astype(float)
+    for t in range(len(tiles)):
+        x, y, b = (int(c) for c in p.block[t])
+        used[y:y + b // 2, x:x + b // 2 + b // 4] += 1
+        rows, cols, count, off = (int(tiles.rows[t]), int(tiles.cols[t]), int(tiles.count[t]),
+                                  int(tiles.offset[t]))
+        q = (v[off:off + count] * (map_colours.LUT_STEPS - 1) + 0.5).astype(int)
+        grid = np.zeros((rows * cols, 4))
+        grid[:count] = rgba[q]
+        cells = np.zeros((b, b, 4))
+        cells[:rows, :cols] = grid.reshape(rows, cols, 4)
+        level, k = 1, b // 2
+        while k >= 1:
+            want = cells.reshape(k, b // k, k, b // k, 4).mean((1, 3))
+            oy, ox = (0, 0) if level == 1 else (b // 2 - 2 * k, b // 2)
+            got = atlas[y + oy:y + oy + k, x + ox:x + ox + k]
+            assert np.abs(got - want).max() <= level, (t, level, np.abs(got - want).max())
+            level, k = level + 1, k // 2
+    assert used.max() == 1
