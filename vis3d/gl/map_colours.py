@@ -147,11 +147,19 @@ def _writer(blocks: np.ndarray, sel: np.ndarray, per_row: int):
     return put_any
 
 
-def build(p: Plan, tiles, values: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """(height, width, 4) uint8 atlas of every tile's levels 1 and up for these values."""
-    atlas = np.zeros((p.height, p.width), np.uint32)   # packed RGBA8
+def build(p: Plan, tiles, values: np.ndarray, table: np.ndarray, out: np.ndarray | None = None,
+          which: np.ndarray | None = None) -> np.ndarray:
+    """(height, width, 4) uint8 atlas of the tiles' levels 1 and up for these values: of
+    the tiles ``which`` (bool mask; all when None) written into ``out`` (a new atlas when
+    None), the others left as they are."""
+    if out is None:
+        out = np.zeros((p.height, p.width, 4), np.uint8)
+    atlas = out.view(np.uint32).reshape(p.height, p.width)   # packed RGBA8
     vals = np.asarray(values, np.float32).reshape(-1)
     for b, idx, y in p.groups:
+        todo = np.ones(len(idx), bool) if which is None else which[idx]
+        if not todo.any():
+            continue
         h, bw = b // 2, _block_width(b)
         per_row = p.width // bw
         shelves = -(-len(idx) // per_row)
@@ -160,7 +168,9 @@ def build(p: Plan, tiles, values: np.ndarray, table: np.ndarray) -> np.ndarray:
             shelves, h, per_row, bw).transpose(0, 2, 1, 3)
         shape = np.stack([tiles.rows[idx], tiles.cols[idx], tiles.count[idx]], 1)
         for key in np.unique(shape, axis=0):
-            sel = np.flatnonzero((shape == key).all(1))
+            sel = np.flatnonzero((shape == key).all(1) & todo)
+            if len(sel) == 0:
+                continue
             put = _writer(blocks, sel, per_row)
             acc = _level1(tiles, idx[sel], vals, table, b)
             put(acc, slice(0, h), slice(0, h))
@@ -170,7 +180,7 @@ def build(p: Plan, tiles, values: np.ndarray, table: np.ndarray) -> np.ndarray:
                 s //= 2
                 put(total, slice(h - 2 * s, h - s), slice(h, h + s))
                 acc = total
-    return atlas.view(np.uint8).reshape(p.height, p.width, 4)
+    return out
 
 
 def disc_shading(n: int = 400) -> tuple[float, float]:

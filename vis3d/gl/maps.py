@@ -64,7 +64,8 @@ class MapsVisual(Visual):
         prog["u_shade"] = map_colours.disc_shading()
         prog["u_fade"] = FADE_PX
         self._table = map_colours.colour_table(lut)
-        self._colours_stale = True
+        self._stale = np.zeros(0, bool)   # tiles whose pyramid is older than the values
+        self._colours = None              # the pyramids' atlas (map_colours.build)
         self._plan = None
         self._draw_mode = "triangles"
         # Premultiplied: averaged fragments let what is behind show through the gaps. Pushed
@@ -108,7 +109,8 @@ class MapsVisual(Visual):
         v["a_block"] = np.repeat(self._plan.block, 4, 0) if t else 0
         self._vbo.set_data(v)
         self.shared_program["u_colours_size"] = (float(self._plan.width), float(self._plan.height))
-        self._colours_stale = True
+        self._colours = np.zeros((self._plan.height, self._plan.width, 4), np.uint8)
+        self._stale = np.ones(t, bool)
         rows = max(1, -(-self.n_nodes // ATLAS_WIDTH))
         self._atlas = np.zeros((rows, ATLAS_WIDTH), np.float32)
         self._values_tex.set_data(self._atlas[..., None])
@@ -126,13 +128,13 @@ class MapsVisual(Visual):
             raise ValueError(f"values must have one value per node ({self.n_nodes}), got {vals.shape[0]}")
         self._atlas.reshape(-1)[:self.n_nodes] = vals
         self._values_tex.set_data(self._atlas[..., None])
-        self._colours_stale = True
+        self._stale[:] = True
         self.update()
 
     def set_lut(self, lut: np.ndarray) -> None:
         self._lut_tex.set_data(_as_lut(lut))
         self._table = map_colours.colour_table(lut)
-        self._colours_stale = True
+        self._stale[:] = True
         self.update()
 
     def set_far(self, far: np.ndarray, order: np.ndarray | None = None) -> None:
@@ -162,19 +164,23 @@ class MapsVisual(Visual):
             self.lod.update()
         if self._n_far == 0:
             return False
-        if self._colours_stale:
-            self.refresh_colours()
+        if self._stale[self.far].any():
+            self.refresh_colours(self.far)
         m, vp = update_mvp(view)
         view.view_program["u_px_per_unit"] = px_per_unit(m, vp)
         return True
 
-    def refresh_colours(self) -> None:
-        """Rebuild and upload the colour pyramids (of every tile) from the values."""
-        self._colours_stale = False
-        if len(self.tiles) == 0:
+    def refresh_colours(self, far: np.ndarray | None = None) -> None:
+        """Rebuild the colour pyramids that are older than the values for the layers with
+        a tile in ``far`` (all when None), and upload them."""
+        need = self._stale & (True if far is None else far)
+        if not need.any():
             return
+        which = self._stale & np.isin(self.tiles.slab, np.unique(self.tiles.slab[need]))
         vals = self._atlas.reshape(-1)[:self.n_nodes]
-        self._colours_tex.set_data(map_colours.build(self._plan, self.tiles, vals, self._table))
+        map_colours.build(self._plan, self.tiles, vals, self._table, self._colours, which)
+        self._stale[which] = False
+        self._colours_tex.set_data(self._colours)
 
     def _compute_bounds(self, axis, view):
         if len(self.tiles) == 0:
@@ -203,6 +209,7 @@ class MapLOD:
         self._normal = normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-30)
         self._centre_h = self._corners_h.reshape(-1, 4, 4).mean(1)
         self.order = np.arange(len(tiles))          # quads' drawing order: back to front
+        self._order_key = None                      # the camera matrix it is for
         self.shown = np.ones(len(tiles), bool)     # tiles of layers that are not hidden
         self.far = np.zeros(len(tiles), bool)      # drawn as quads
         self.culled = np.zeros(len(tiles), bool)   # wholly outside the view: not drawn
@@ -257,6 +264,10 @@ class MapLOD:
         slabs; the averaged quads are translucent). Distances are rounded so that the
         tiles of one plane keep their order while the camera moves."""
         m = matrix_of(source.get_transform("visual", "render"))
+        key = m.tobytes()
+        if key == self._order_key:
+            return self.order
+        self._order_key = key
         try:  # the eye: where clip x, y and w are all 0
             eye = np.linalg.solve(m[:3][:, [0, 1, 3]].T, -m[3, [0, 1, 3]])
             dist = np.abs(np.einsum("ij,ij->i", self._normal, eye - self.tiles.origin))
