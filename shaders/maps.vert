@@ -8,11 +8,13 @@ attribute vec2 a_cell;
 attribute vec4 a_tile;      // x: first node div atlas width, y: first node mod atlas width,
                             // z: cols, w: node count (all whole numbers, exact as floats)
 attribute float a_size;     // node diameter, world units (as in nodes.vert)
+attribute vec3 a_block;     // the tile's colour pyramid block: corner x, y (texels), side
 
 varying vec2 v_cell;
 varying float v_w;          // clip w: exact per fragment (perspective-correct interpolation)
 varying vec4 v_tile;
 varying float v_size;
+varying vec3 v_block;
 
 void main(void) {
     vec4 clip = $transform(vec4(a_position, 1.0));
@@ -21,4 +23,5 @@ void main(void) {
     v_w = clip.w;
     v_tile = a_tile;
     v_size = a_size;
+    v_block = a_block;
 }

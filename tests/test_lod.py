@@ -277,7 +277,9 @@ def test_lod_off_draws_every_node_as_a_point(make_scene):
 
 def test_hidden_layer_hides_its_quads(canvas):
     """The session's hidden set reaches the quads: hiding conv1 with its maps drawn as
-    quads gives the picture that hiding it with every node a point gives."""
+    quads changes the pixels that hiding it with every node a point changes, and no
+    others. (At 400x300 the maps' cells are 1.1 to 1.6 px: the quads show their averaged
+    picture there, not the aliased one of the points, see test_lod_aliasing.)"""
     from vis3d.gl.view import NetworkView
     from vis3d.model import weights
     from vis3d.scene.session import Session
@@ -306,9 +308,15 @@ def test_hidden_layer_hides_its_quads(canvas):
         hidden_pts, _ = shot(False)
         gone = changed(shown_pts, hidden_pts)
         assert gone > 0.04                        # conv1 covered ~5.6% of the picture
-        assert changed(shown, hidden) > 0.95 * gone
-        assert changed(shown, shown_pts) < 0.002  # quads look like the points (0.015%)
-        assert changed(hidden, hidden_pts) < 0.002, (changed(hidden, hidden_pts), gone)
+        assert changed(shown, hidden) > 0.85 * gone   # 0.92: a few of its averaged pixels are dark
+        conv1_px = np.abs(shown_pts - hidden_pts).max(2) > 0
+        for _ in range(2):                        # two pixels of margin (the gaps between sprites)
+            conv1_px[1:] |= conv1_px[:-1]
+            conv1_px[:-1] |= conv1_px[1:]
+            conv1_px[:, 1:] |= conv1_px[:, :-1]
+            conv1_px[:, :-1] |= conv1_px[:, 1:]
+        elsewhere = float(((np.abs(shown - hidden).max(2) > 0) & ~conv1_px).mean())
+        assert elsewhere == 0, elsewhere          # the quads changed only where the points did
         session.set_layer_visible(conv1, True)
         again, quads = shot(True)
         assert quads == len(view.lod.tiles) and changed(again, shown) == 0

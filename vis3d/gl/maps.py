@@ -5,7 +5,11 @@ connected layer, see vis3d.scene.tiles_geometry) and every node's activation in 
 r32f atlas texture (node k at texel (k mod ATLAS_WIDTH, k div ATLAS_WIDTH): the
 session's ``values`` uploaded as they are). Its fragment shader (``shaders/maps.frag``)
 draws each cell as the node sprite ``nodes.frag`` would draw there, through the same
-colour table, so switching a map between quad and points shows no jump.
+colour table, so switching a map between quad and points shows no jump. Farther off,
+where cells shrink below about two pixels, it fades into the box-filtered picture of the
+map (the mean colour of the cells under each pixel, from colour pyramids rebuilt before a
+frame that draws quads after the values or colour table changed: vis3d.gl.map_colours;
+the gaps between sprites as transparency, so the quads are drawn back to front).
 
 ``MapLOD`` decides per tile before each frame (called from the maps' own draw, which
 comes before the nodes' draw, so every render path gets it): a tile wholly outside the
@@ -22,12 +26,14 @@ from vispy import gloo
 from vispy.scene.visuals import create_visual_node
 from vispy.visuals import Visual
 
+from vis3d.gl import map_colours
 from vis3d.gl.nodes import _as_lut, load_shader, matrix_of, mvp_function, px_per_unit, \
     update_mvp, viewport_px
 from vis3d.scene import tiles_geometry
 
 ATLAS_WIDTH = 4096
 THRESHOLD_PX = 3.0
+FADE_PX = (2.4, 1.4)   # pixels per cell: sharp sprites above the first, averaged below the second
 
 
 class MapsVisual(Visual):
@@ -51,8 +57,23 @@ class MapsVisual(Visual):
         prog["u_atlas"] = (float(ATLAS_WIDTH), 1.0)
         prog["u_px_per_unit"] = 1.0
         prog["u_min_px"] = 1.0
+        self._colours_tex = gloo.Texture2D(np.zeros((1, 1, 4), np.uint8), interpolation="linear",
+                                           wrapping="clamp_to_edge")
+        prog["u_colours"] = self._colours_tex
+        prog["u_colours_size"] = (1.0, 1.0)
+        prog["u_shade"] = map_colours.disc_shading()
+        prog["u_fade"] = FADE_PX
+        self._table = map_colours.colour_table(lut)
+        self._stale = np.zeros(0, bool)   # tiles whose pyramid is older than the values
+        self._colours = None              # the pyramids' atlas (map_colours.build)
+        self._plan = None
         self._draw_mode = "triangles"
-        self.set_gl_state("opaque", depth_test=True, depth_mask=True, cull_face=False)
+        # Premultiplied: averaged fragments let what is behind show through the gaps. Pushed
+        # back a little in depth: a node drawn as a point in a map's plane (the highlighted
+        # one) is drawn over its quad.
+        self.set_gl_state(None, blend=True, blend_func=("one", "one_minus_src_alpha"),
+                          depth_test=True, depth_mask=True, cull_face=False,
+                          polygon_offset_fill=True, polygon_offset=(1.0, 4.0))
         self._atlas = np.zeros((1, ATLAS_WIDTH), np.float32)
         self.tiles = tiles_geometry.compute_none()
         self.n_nodes = 0
@@ -64,7 +85,8 @@ class MapsVisual(Visual):
     @staticmethod
     def _dtype():
         return np.dtype([("a_position", np.float32, 3), ("a_cell", np.float32, 2),
-                         ("a_tile", np.float32, 4), ("a_size", np.float32)])
+                         ("a_tile", np.float32, 4), ("a_size", np.float32),
+                         ("a_block", np.float32, 3)])
 
     # --- data --------------------------------------------------------------------
     def set_tiles(self, tiles, n_nodes: int, values=None) -> None:
@@ -83,7 +105,12 @@ class MapsVisual(Visual):
                              tiles.cols, tiles.count], 1).astype(np.float32)
             v["a_tile"] = np.repeat(tile, 4, 0)
             v["a_size"] = np.repeat(tiles.size, 4)
+        self._plan = map_colours.plan(tiles)
+        v["a_block"] = np.repeat(self._plan.block, 4, 0) if t else 0
         self._vbo.set_data(v)
+        self.shared_program["u_colours_size"] = (float(self._plan.width), float(self._plan.height))
+        self._colours = np.zeros((self._plan.height, self._plan.width, 4), np.uint8)
+        self._stale = np.ones(t, bool)
         rows = max(1, -(-self.n_nodes // ATLAS_WIDTH))
         self._atlas = np.zeros((rows, ATLAS_WIDTH), np.float32)
         self._values_tex.set_data(self._atlas[..., None])
@@ -101,16 +128,24 @@ class MapsVisual(Visual):
             raise ValueError(f"values must have one value per node ({self.n_nodes}), got {vals.shape[0]}")
         self._atlas.reshape(-1)[:self.n_nodes] = vals
         self._values_tex.set_data(self._atlas[..., None])
+        self._stale[:] = True
         self.update()
 
     def set_lut(self, lut: np.ndarray) -> None:
         self._lut_tex.set_data(_as_lut(lut))
+        self._table = map_colours.colour_table(lut)
+        self._stale[:] = True
         self.update()
 
-    def set_far(self, far: np.ndarray) -> None:
-        """(T,) bool: the tiles drawn as quads (from the next draw on; no redraw asked)."""
+    def set_far(self, far: np.ndarray, order: np.ndarray | None = None) -> None:
+        """(T,) bool: the tiles drawn as quads, in ``order`` (tile indices, back to front)
+        when given (from the next draw on; no redraw asked)."""
         self.far = np.asarray(far, bool).copy()
-        idx = np.flatnonzero(self.far).astype(np.uint32)
+        if order is None:
+            idx = np.flatnonzero(self.far).astype(np.uint32)
+        else:
+            idx = np.asarray(order, np.int64)
+            idx = idx[self.far[idx]].astype(np.uint32)
         self._n_far = len(idx)
         if len(idx):
             quads = (idx[:, None] * 4 + np.array([0, 1, 2, 1, 3, 2], np.uint32)).reshape(-1)
@@ -129,9 +164,23 @@ class MapsVisual(Visual):
             self.lod.update()
         if self._n_far == 0:
             return False
+        if self._stale[self.far].any():
+            self.refresh_colours(self.far)
         m, vp = update_mvp(view)
         view.view_program["u_px_per_unit"] = px_per_unit(m, vp)
         return True
+
+    def refresh_colours(self, far: np.ndarray | None = None) -> None:
+        """Rebuild the colour pyramids that are older than the values for the layers with
+        a tile in ``far`` (all when None), and upload them."""
+        need = self._stale & (True if far is None else far)
+        if not need.any():
+            return
+        which = self._stale & np.isin(self.tiles.slab, np.unique(self.tiles.slab[need]))
+        vals = self._atlas.reshape(-1)[:self.n_nodes]
+        map_colours.build(self._plan, self.tiles, vals, self._table, self._colours, which)
+        self._stale[which] = False
+        self._colours_tex.set_data(self._colours)
 
     def _compute_bounds(self, axis, view):
         if len(self.tiles) == 0:
@@ -156,6 +205,11 @@ class MapLOD:
         self._corners_h = np.concatenate(
             [tiles.corners(), np.ones((len(tiles), 4, 1), np.float32)], 2).reshape(-1, 4)
         self._pitch = tiles.pitch.astype(np.float64)
+        normal = np.cross(tiles.du.astype(np.float64), tiles.dv.astype(np.float64))
+        self._normal = normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-30)
+        self._centre_h = self._corners_h.reshape(-1, 4, 4).mean(1)
+        self.order = np.arange(len(tiles))          # quads' drawing order: back to front
+        self._order_key = None                      # the camera matrix it is for
         self.shown = np.ones(len(tiles), bool)     # tiles of layers that are not hidden
         self.far = np.zeros(len(tiles), bool)      # drawn as quads
         self.culled = np.zeros(len(tiles), bool)   # wholly outside the view: not drawn
@@ -197,7 +251,30 @@ class MapLOD:
             return self._apply(off, off)
         culled = self.outside(self.nodes)
         far = ~culled & (self.pitch_px(self.nodes) < self.threshold_px)
-        return self._apply(far, culled)
+        changed = self._apply(far, culled)
+        if self.maps.quads:
+            order = self.back_to_front(self.nodes)
+            if changed or not np.array_equal(order, self.order):
+                self.order = order
+                self.maps.set_far(self.far & self.shown, order)
+        return changed
+
+    def back_to_front(self, source) -> np.ndarray:
+        """(T,) tile indices, the plane farthest from the eye first (exact for parallel
+        slabs; the averaged quads are translucent). Distances are rounded so that the
+        tiles of one plane keep their order while the camera moves."""
+        m = matrix_of(source.get_transform("visual", "render"))
+        key = m.tobytes()
+        if key == self._order_key:
+            return self.order
+        self._order_key = key
+        try:  # the eye: where clip x, y and w are all 0
+            eye = np.linalg.solve(m[:3][:, [0, 1, 3]].T, -m[3, [0, 1, 3]])
+            dist = np.abs(np.einsum("ij,ij->i", self._normal, eye - self.tiles.origin))
+        except np.linalg.LinAlgError:  # orthographic: depth of the centres
+            dist = self._centre_h @ m[:, 2]
+        dist = np.round(dist / max(float(np.abs(dist).max()), 1e-30), 6)
+        return np.argsort(-dist, kind="stable")
 
     def _apply(self, far: np.ndarray, culled: np.ndarray, force: bool = False) -> bool:
         state = (far.tobytes(), culled.tobytes())
@@ -205,7 +282,7 @@ class MapLOD:
             return False
         self._state = state
         self.far, self.culled = far, culled
-        self.maps.set_far(far & self.shown)
+        self.maps.set_far(far & self.shown, self.order)
         points = ~far & ~culled & self.shown
         if points.all():
             self.nodes.set_subset(None)
