@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import QRectF, Qt
-from PyQt5.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter, QPen
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QImage, QLinearGradient, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
 ACCENT = QColor("#ffb347")
@@ -59,9 +59,10 @@ class PredictionPanel(QWidget):
         p.setPen(ACCENT if self.digit is not None else DIM)
         guess = "–" if self.digit is None else (
             self.labels[self.digit] if self.digit < len(self.labels) else str(self.digit))
-        if len(guess) > 3:
-            big.setPointSize(max(12, 34 - 4 * (len(guess) - 3)))
-            p.setFont(big)
+        while big.pointSize() > 12 and QFontMetrics(big).horizontalAdvance(guess) > 78:
+            big.setPointSize(big.pointSize() - 2)   # a long label shrinks to fit its box
+        p.setFont(big)
+        guess = p.fontMetrics().elidedText(guess, Qt.ElideRight, 80)
         p.drawText(QRectF(0, 0, 80, 64), Qt.AlignCenter, guess)
         small = QFont(self.font())
         small.setPointSize(9)
