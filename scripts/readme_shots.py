@@ -69,7 +69,8 @@ def insight_gallery(app, win) -> None:
     ins.gallery.set_filter(true=9)
     pump(app, 0.3)
     shown = ins.gallery.shown_indices()
-    wrong = [i for i in shown if ins.gallery.stats.preds[i] != 9]
+    preds = ins.gallery.stats.preds
+    wrong = [i for i in shown if preds[i] == 8] or [i for i in shown if preds[i] != 9]
     if shown:
         i = (wrong or shown)[0]
         ins._show_index(i)

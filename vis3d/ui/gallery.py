@@ -46,10 +46,14 @@ class Gallery(QWidget):
         self.testset = None
         self.stats = None
         top = QHBoxLayout()
+        top.setSpacing(4)
         self.true_box, self.pred_box = QComboBox(), QComboBox()
-        self.wrong = QCheckBox("wrong only")
+        self.wrong = QCheckBox("wrong")
+        self.wrong.setToolTip("Only the misclassified images")
         for box, tip in ((self.true_box, "True label"), (self.pred_box, "Predicted label")):
             box.setToolTip(tip)
+            box.setMinimumContentsLength(3)   # narrow: the row fits the dock
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             box.currentIndexChanged.connect(lambda _i: self.refill())
         self.wrong.toggled.connect(lambda _on: self.refill())
         top.addWidget(QLabel("label"))
