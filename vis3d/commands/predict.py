@@ -50,6 +50,16 @@ class Classifier:
 
         from vis3d.commands.common import model_input
 
+        if self.digits:
+            from vis3d.inputs.doubt import doubtful
+            from vis3d.inputs.preprocess import prepare
+            prep = prepare(image, source)
+            x, reason = (prep.image if prep.found else None), (prep.reason or "")
+            acts = self.probe.run(x) if x is not None else None
+            why = doubtful(x, acts.probs) if acts is not None and prep.source == "camera" else ""
+            if why:                     # the room's blotch the model cannot place: no digit
+                x, reason, acts = None, why, None
+            return SimpleNamespace(found=x is not None, reason=reason, image=x), acts
         x, reason = model_input(self.probe, image, source)
         prepared = SimpleNamespace(found=x is not None, reason=reason, image=x)
         acts = self.probe.run(x) if x is not None else None

@@ -82,13 +82,18 @@ def skin_like(colour, paper) -> bool:
     return r >= g >= b and 0.18 <= sat <= 0.75 and top >= 0.25 and (g - b) >= 0.25 * (r - b)
 
 
-def not_ink(keep: np.ndarray, colour, paper, work_px: float) -> str:
+PEN = 12.0            # at 640x480: no pen or marker draws wider strokes than this
+
+
+def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False) -> str:
     """'' if the kept mask (0/255, cropped to the digit) looks like a written digit, else why
-    not. ``work_px`` is a 640x480 frame's pixel in the working image's pixels."""
+    not. ``work_px`` is a 640x480 frame's pixel in the working image's pixels. ``pen``: the
+    strokes must be a pen's (no wider than PEN), as on a note found only by its ink; else
+    only not solid for their size (a digit filling a page may be drawn thick)."""
     h, w = keep.shape
     side = max(h, w)
     width = stroke_width(keep)
-    if width > max(9.0 * work_px, SOLID * side):
+    if width > max(9.0 * work_px, SOLID * side) or (pen and width > PEN * work_px):
         return "not pen strokes (a solid shape)"
     if colour is not None and paper is not None and skin_like(colour, paper):
         return "not ink (a finger or a hand)"

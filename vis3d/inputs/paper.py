@@ -42,34 +42,81 @@ def fills_frame(low_bg: np.ndarray) -> bool:
     return np.count_nonzero(low_bg >= 0.55 * top) >= 0.6 * low_bg.size
 
 
-def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(outline, corners (4, 2)) of a bright sheet in front of a darker room, in low-res pixels,
-    or None when the paper fills the frame (no sharp bright/dark boundary)."""
+UNIFORM = 0.8         # paper filling the frame: this share of it has the paper's colour
+
+
+def one_colour(colour: np.ndarray | None, size) -> bool:
+    """Whether the frame is about one colour (paper filling it, shaded or tinted as it may
+    be), not a room's many (walls, furniture, a coloured note): the share of pixels whose
+    chromaticity lies within 0.03 of the median's."""
+    if colour is None:
+        return True
+    low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).astype(np.float32) + 8.0
+    chroma = low / low.sum(axis=2, keepdims=True)
+    med = np.median(chroma.reshape(-1, 3), axis=0)
+    return float(np.count_nonzero(np.abs(chroma - med).max(axis=2) < 0.03)) >= UNIFORM * low.shape[0] * low.shape[1]
+
+
+def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3) -> list:
+    """[(outline, corners (4, 2))] of bright sheets in front of a darker room, in low-res
+    pixels, largest first (a window or a lamp may be larger than the sheet held up), or []
+    when the paper fills the frame (no sharp bright/dark boundary)."""
     lb = np.log1p(low_bg.astype(np.float32))
     lo, hi = np.percentile(lb, (3, 97))
     if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
-        return None
+        return []
     level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
-    cut_level, bright = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    # the same level on the image itself: the closing fills narrow strips of room (between
-    # the sheet and the frame's border) with paper brightness; the image does not. Ink
-    # makes holes here, which the outer contour's hull closes again.
     lg = np.log1p(low_gray.astype(np.float32))
-    lit = np.uint8(lg > lo + cut_level / 255.0 * (hi - lo)) * 255
-    # ink is a line or two of pixels here: closed, so that a large 0 does not cut the sheet
-    # in two (its inside and its outside)
-    bright &= cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     gx = cv2.Sobel(lb, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     grad = np.sqrt(gx * gx + gy * gy)
+    cut_level, _ = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    out = _pieces(level, cut_level, 255, lg, lo, hi, grad, limit)
+    if out and len(out) < limit:
+        # the sheet may be less bright than a window or a lamp: the next tier of brightness
+        # (Otsu's level among what lies under the first)
+        below = level[level <= cut_level]
+        if below.size > 0.2 * level.size:
+            second, _ = cv2.threshold(below.reshape(1, -1), 0, 255,
+                                      cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            if second < cut_level - 20:
+                out += _pieces(level, second, cut_level, lg, lo, hi, grad, limit - len(out),
+                               first=False)
+    return out
+
+
+def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
+    """Sheets among the pixels whose brightness level lies in (cut, top]."""
+    bright = np.uint8((level > cut) & (level <= top)) * 255
+    # the same level on the image itself: the closing fills narrow strips of room (between
+    # the sheet and the frame's border) with paper brightness; the image does not. Ink
+    # makes holes here, which the outer contour's hull closes again.
+    lit = np.uint8(lg > lo + cut / 255.0 * (hi - lo)) * 255
+    # ink is a line or two of pixels here: closed, so that a large 0 does not cut the sheet
+    # in two (its inside and its outside)
+    bright &= cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     # cut the bright part along sharp edges, so a lit patch of the room beside the sheet
     # does not join it; the sheet is the largest piece, grown back over its cut rim
     core = bright & np.uint8(grad < 0.12) * 255
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
     if n < 2:
-        return None
-    big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    sheet = cv2.dilate(np.uint8(labels == big) * 255, np.ones((5, 5), np.uint8)) & bright
+        return []
+    out = []
+    for big in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:limit]:
+        if stats[big, cv2.CC_STAT_AREA] < 0.03 * bright.size:
+            break
+        found = _outline(np.uint8(labels == big) * 255, bright, grad)
+        if found is None and first and not out:
+            return []             # the largest bright piece is no sheet: paper fills the frame
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
+    """(outline, corners) of one bright piece grown back over its cut rim, or None when it is
+    no sheet (all the frame, too small, or bounded by soft shading rather than an edge)."""
+    sheet = cv2.dilate(piece, np.ones((5, 5), np.uint8)) & bright
     area = int(np.count_nonzero(sheet))
     if area > 0.97 * bright.size or area < 0.06 * bright.size:
         return None
@@ -99,6 +146,7 @@ def find_sheet(low_bg: np.ndarray, low_gray: np.ndarray) -> tuple[np.ndarray, np
     return contour[:, 0, :].astype(np.float32), np.asarray(quad, np.float32)
 
 
+DARKEST = 28         # paper darker than this (gray level) is too dark to read
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
 BAR = 0.9             # ink filling this much of its rotated box is a bar, not handwriting
@@ -134,7 +182,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
-        out[j] = not not_ink(own, ink_col, paper, work_px)
+        out[j] = not not_ink(own, ink_col, paper, work_px, pen=bright > 0.0)
     return out
 
 
@@ -208,22 +256,25 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
 
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
-            strict: bool | None = None):
+            strict: bool | None = None, sheet: bool = False):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
-    ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given."""
+    ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
+    region is a found sheet, whose edge along the frame's border is no edge of the paper (a
+    sheet held close runs out of the picture; the digit on it may reach the border)."""
     h, w = g.shape
+    edge = 255 if sheet else 0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
-    region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=edge)
     band = region - cv2.erode(region, np.ones((3, 3), np.uint8),
-                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+                              borderType=cv2.BORDER_CONSTANT, borderValue=edge)
     z = 2 * max(3, int(0.05 * min(h, w))) + 1
     zone = region - cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_RECT, (z, z)),
-                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+                              borderType=cv2.BORDER_CONSTANT, borderValue=edge)
     region_area = int(np.count_nonzero(region))
     if region_area < 0.02 * h * w:
         return None, "no paper in view", False
-    if float(bg[region > 0].mean()) < 50:
+    if float(bg[region > 0].mean()) < DARKEST:
         return None, "too dark", False
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
@@ -239,6 +290,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     strong[np.unique(weak[dark > t])] = 255
     strong[0] = 0
     mask = strong[weak]
+    if sheet:
+        mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                    strict=margin > 3 if strict is None else strict,
@@ -250,7 +303,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
     ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
-    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0)
+    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0,
+                  pen=strict is True and margin <= 3)
     if why:
         return None, why, False
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
@@ -260,6 +314,27 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
     ink[keep == 0] = 0.0
     return (ink, (x0, y0, x1, y1)), "", cut
+
+
+FINGER = 7.0         # at 640x480, ink this wide (and wider) reaching the sheet's edge is a finger
+
+
+def _cut_fingers(mask: np.ndarray, band: np.ndarray, work_px: float) -> np.ndarray:
+    """The mask less what reaches in over the sheet's edge far wider than a pen (fingers, the
+    room behind a torn corner): a stroke they touch stays, no longer joined to them."""
+    r = max(2, int(round(FINGER * work_px)))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk)
+    if not thick.any():
+        return mask
+    n, labels = cv2.connectedComponents(thick, connectivity=8, ltype=cv2.CV_16U)
+    reach = np.zeros(n, np.uint8)
+    reach[np.unique(labels[band > 0])] = 255
+    reach[0] = 0
+    if not reach.any():
+        return mask
+    out = cv2.dilate(reach[labels], np.ones((5, 5), np.uint8))
+    return cv2.subtract(mask, out)
 
 
 def _box_area(box) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vis3d.inputs.doubt import doubtful
 from vis3d.inputs.steady import Steadier
 from vis3d.model.probe import Activations
 from vis3d.scene import describe
@@ -239,8 +240,10 @@ class Session(InsightState):
         acts = self.acts
         found = self._image is not None
         if self._source == "camera":
+            why = doubtful(self._image, acts.probs) if found else ""
+            found = found and not why       # the room's blotch the model cannot place
             steady = self.steadier.push(acts.probs if found else None)
-            note = "steadied" if found else (self._reason or "no digit")
+            note = "steadied" if found else (why or self._reason or "no digit")
             pred = Prediction(steady.digit, steady.probs if steady.digit is not None else None, note)
         elif found:
             pred = Prediction(acts.prediction, acts.probs, "")

@@ -1,0 +1,32 @@
+""""No digit" from the image and the model together (camera input only; numpy only).
+
+The camera pipeline rejects what does not look written (vis3d.inputs.paper, ink); some of the
+room still gets through as blotches: a mug's edge, a finger, a patch of shadow. What comes
+through as a pen's digit is thinned or widened to MNIST's stroke width (about 2 pixels at
+28x28); such blotches come out wider. A wide shape that the model itself cannot place
+(its top probability low) is taken for no digit; a wide shape the model reads firmly (a
+digit drawn with a fat marker) is kept, as is anything thin, however unsure the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vis3d.inputs.ink import stroke_width
+
+WIDE = 2.4        # 28x28 stroke width above which the ink is blotchy rather than a pen's
+UNSURE = 0.7      # ... and below this top probability the model cannot place it
+
+
+def doubtful(image: np.ndarray | None, probs) -> str:
+    """Why a camera reading is no digit after all ('' if it stands): ``image`` the 28x28
+    input (ink bright), ``probs`` the model's class probabilities for it."""
+    if image is None or probs is None:
+        return ""
+    p = np.asarray(probs, np.float64).ravel()
+    if p.size == 0 or not np.isfinite(p).all():
+        return ""
+    top = float(p.max()) / max(float(p.sum()), 1e-9)
+    if top < UNSURE and stroke_width(np.asarray(image) > 0.5) > WIDE:
+        return f"no digit (a blotch, not pen strokes; the model is unsure at {top:.0%})"
+    return ""
