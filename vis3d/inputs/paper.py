@@ -155,7 +155,7 @@ SURROUND_CV = 0.25     # ink is written on paper: the light around it varies les
 
 
 def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
-               bright: float = 0.0) -> np.ndarray:
+               bright: float = 0.0, pen: bool = False) -> np.ndarray:
     """For each component, whether it may be (part of) a written digit: what surrounds it
     (its box grown a little, less all ink) is plain paper, an even brightness rather than
     the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
@@ -182,13 +182,13 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
-        out[j] = not not_ink(own, ink_col, paper, work_px, pen=bright > 0.0)
+        out[j] = not not_ink(own, ink_col, paper, work_px, pen=pen or bright > 0.0)
     return out
 
 
 def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
-                  strict: bool = False, room: bool = False):
+                  strict: bool = False, room: bool = False, pen: bool = False):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
     sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
@@ -214,7 +214,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
         cand = cand[np.argsort(-areas[cand])[:20]]
         bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
         cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0,
-                               region, bright)]
+                               region, bright, pen)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand]]
@@ -256,7 +256,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
 
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
-            strict: bool | None = None, sheet: bool = False):
+            strict: bool | None = None, sheet: bool = False, pen: bool = False):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
@@ -295,7 +295,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                    strict=margin > 3 if strict is None else strict,
-                                   room=strict is True and margin <= 3)
+                                   room=strict is True and margin <= 3, pen=pen)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:
@@ -304,7 +304,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
     ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
     why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0,
-                  pen=strict is True and margin <= 3)
+                  pen=pen or (strict is True and margin <= 3))
     if why:
         return None, why, False
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))

@@ -20,14 +20,12 @@ import numpy as np
 
 from vis3d.inputs import convert
 from vis3d.inputs import ink as ink_mod
-from vis3d.inputs.paper import (DARKEST, background, bbox as _bbox, extract, fills_frame, find_sheets, one_colour,
-                                shadowed_paper)
+from vis3d.inputs.paper import bbox as _bbox
 
 SOURCES = ("auto", "pad", "camera", "raw")
 BOX = 20            # the digit is fitted into BOX x BOX ...
 SIZE = 28           # ... inside SIZE x SIZE
 CENTRE = 14.0       # where MNIST puts the centre of mass (pixel index units, measured on t10k)
-CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
 
 
 @dataclass
@@ -324,96 +322,8 @@ def prepare(img, source: str = "auto") -> Prepared:
 
 # --- camera -----------------------------------------------------------------------------
 
-NOISY = 0.035       # sensor noise above this share of the paper's level gets a wider blur
-
-
-def _smoothed(gray: np.ndarray) -> np.ndarray:
-    """The working image smoothed against sensor noise: a 3x3 Gaussian, or 5x5 in a dim,
-    noisy frame (noise estimated from the median absolute difference of neighbours)."""
-    g = cv2.GaussianBlur(gray, (3, 3), 0)
-    step = gray[::4, ::2].astype(np.int16)
-    noise = float(np.median(np.abs(step[:, 1:] - step[:, :-1]))) / 0.95   # ~ sigma for pure noise
-    level = float(np.percentile(g[::4, ::4], 90))
-    if noise > NOISY * max(level, 1.0):
-        g = cv2.GaussianBlur(gray, (5, 5), 1.2)
-    return g
-
-
-def _on_sheet(found, g, bg, colour, sxy, scale, stages):
-    """The digit on one found sheet -> (result, reason, region, corners in frame pixels)."""
-    h, w = g.shape
-    outline, quad = found
-    region = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(region, [np.round((outline + 0.5) * sxy - 0.5).astype(np.int32)], 255)
-    corners = (quad * sxy / scale).astype(np.float32)
-    res, why, _ = extract(g, bg, region, 9, colour, stages, sheet=True)
-    if res is None and why == "no ink on the sheet":
-        # everything reached the outline's edge: perhaps the ink cut the outline (a large 0
-        # whose inside looked like the sheet); its convex hull takes it in
-        hull = cv2.convexHull(np.round((outline + 0.5) * sxy - 0.5).astype(np.int32))
-        grown = region.copy()
-        cv2.fillConvexPoly(grown, hull, 255)
-        res, why, _ = extract(g, bg, grown, 9, colour, stages, sheet=True)
-    return res, why, region, corners
-
-
 def prepare_camera(frame, stages: dict | None = None) -> Prepared:
-    """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
-    ``stages``, when given, receives what the window shows on request: 'work' (the frame at
-    the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels)."""
-    why = unusable(frame)
-    if why:
-        return Prepared(None, "camera", why)
-    gray, colour, scale, why = convert.reduced(frame, CAMERA_WIDTH)
-    if gray is None:
-        return Prepared(None, "camera", why)
-    if stages is not None:
-        stages["work"], stages["scale"] = (colour if colour is not None else gray), scale
-    hist = np.bincount(gray[::2, ::2].ravel(), minlength=256).cumsum()
-    p1 = int(np.searchsorted(hist, 0.01 * hist[-1]))
-    p99 = int(np.searchsorted(hist, 0.99 * hist[-1]))
-    if p99 < DARKEST:
-        return Prepared(None, "camera", "too dark")
-    if p99 - p1 < 16:
-        return Prepared(None, "camera", "no ink on the paper")
-    g = _smoothed(gray)
-    bg, low_bg, low_gray = background(g)
-    h, w = g.shape
-    whole = np.full((h, w), 255, np.uint8)
-    sheets = find_sheets(low_bg, low_gray)
-    corners = None
-    fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
-    if stages is not None:
-        stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
-    if not sheets:
-        if fills:
-            res, why, _ = extract(g, bg, whole, 3, colour, stages)
-        else:   # no sheet stands out from the room: only ink on an even patch of paper
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
-            why = f"no sheet found ({why})" if res is None else why
-    else:
-        sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
-        for k, found in enumerate(sheets):   # largest first: a window may outshine the sheet
-            res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, (sx, sy), scale,
-                                                          stages)
-            if k == 0:
-                res, why, region, corners = res_k, why_k, region_k, corners_k
-            if res_k is not None:
-                res, why, corners = res_k, why_k, corners_k
-                break
-        if res is None:
-            # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
-            # the frame. Take the whole frame if the digit is whole there, beside the lit
-            # part, on a background bright enough for paper. (A digit wholly in such a
-            # shadow stays "no ink": an empty sheet in a room looks the same.)
-            res2, _, cut2 = extract(g, bg, whole, 3, colour)
-            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
-                res, corners = res2, None
-    if res is None:
-        return Prepared(None, "camera", why, sheet=corners)
-    ink, box = res
-    image = normalise(thicken(even_strokes(ink)))
-    if image is None:
-        return Prepared(None, "camera", "no ink on the paper", sheet=corners)
-    bbox = tuple(int(round(v / scale)) for v in box)
-    return Prepared(image, "camera", bbox=bbox, sheet=corners)
+    """A camera frame -> Prepared: :func:`vis3d.inputs.frame.prepare_camera` (a module of its
+    own that ends in the normalisation above, so imported when first used)."""
+    from vis3d.inputs.frame import prepare_camera as run
+    return run(frame, stages)

@@ -1,0 +1,59 @@
+"""Sheets found by their colour rather than their brightness (the camera pipeline's fallback).
+
+A sticky note, or a sheet in a room as bright as it, does not stand out as the brightest
+thing in view, but it is one even colour bounded by sharp edges, about a quadrilateral. At
+a quarter of the working size (ink is then a faint line, closed away), in CIELAB: the pixels
+where colour hardly changes, cut along sharp edges into pieces; a piece of sheet size that
+nearly fills its rotated bounding box, of one colour, and not a light or skin, is a
+candidate sheet. Numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+EVEN = 6.0         # Lab units per low-res pixel: below, the colour hardly changes
+MIN_AREA = 0.03    # a candidate covers at least this share of the frame ...
+MAX_AREA = 0.6     # ... and at most this (more is the wall, or paper filling the frame)
+SQUARE = 0.72      # its area over its rotated bounding box's: about a quadrilateral
+SPREAD = 9.0       # the colour's spread (Lab units) within a sheet
+
+
+def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | None = None,
+                 limit: int = 3) -> list:
+    """[(outline, corners (4, 2))] in low-res pixels (``size`` = (w, h)) of even-coloured
+    quadrilaterals in the BGR working image, largest first; ``skip``: a low-res mask of what
+    was tried already (pieces mostly inside it are left out)."""
+    low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
+    low = cv2.morphologyEx(low, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))   # ink away
+    lab = cv2.cvtColor(low, cv2.COLOR_BGR2LAB).astype(np.float32)
+    grad = np.zeros(lab.shape[:2], np.float32)
+    for c in range(3):
+        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3) / 8.0
+        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3) / 8.0
+        grad = np.maximum(grad, np.sqrt(gx * gx + gy * gy))
+    core = np.uint8(grad < EVEN) * 255
+    core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
+    total = core.size
+    out = []
+    for i in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA]):
+        if len(out) >= limit or stats[i, cv2.CC_STAT_AREA] < 0.5 * MIN_AREA * total:
+            break
+        piece = cv2.dilate(np.uint8(labels == i) * 255, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        contour = max(contours, key=cv2.contourArea)
+        area = cv2.contourArea(contour)
+        if not MIN_AREA * total <= area <= MAX_AREA * total:
+            continue
+        rect = cv2.minAreaRect(contour)
+        if area < SQUARE * max(rect[1][0] * rect[1][1], 1.0):
+            continue
+        if skip is not None and np.count_nonzero(skip[piece > 0]) > 0.5 * np.count_nonzero(piece):
+            continue
+        inside = lab[piece > 0]
+        if float(inside[:, 1:].std(axis=0).max()) > SPREAD or float(inside[:, 0].mean()) > 250:
+            continue          # many colours (a room's corner), or a blown-out light
+        out.append((contour[:, 0, :].astype(np.float32), np.float32(cv2.boxPoints(rect))))
+    return out
