@@ -151,6 +151,7 @@ BLOWN = 250           # gray levels at or above this are a light source, not lit
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
 BAR = 0.9             # ink filling this much of its rotated box is a bar, not handwriting
 MARKS = 0.25          # the digit is at least this share of the plausible ink
+GRAZE = 0.15          # a stroke with less than this share near the sheet's edge merely grazes it
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 
 
@@ -188,9 +189,12 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 
 def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
-                  strict: bool = False, room: bool = False, pen: bool = False):
-    """Connected ink components -> (keep mask, reason, whether it touches the region's edge). The largest component away from the
-    sheet's edge is the digit; nearby components of some size join it; specks are dropped."""
+                  strict: bool = False, room: bool = False, pen: bool = False,
+                  graze: bool = False):
+    """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
+    The largest component away from the sheet's edge is the digit; nearby components of some
+    size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
+    sheet's edge (little of it near the edge) still counts as away from it."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
         return None, "no ink on the paper", False
@@ -217,7 +221,7 @@ def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_a
                                region, bright, pen)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
-    inner = cand[~touching[cand]]
+    inner = cand[~touching[cand] | (graze & (in_zone[cand] < GRAZE * areas[cand]))]
     if strict:                        # on a found sheet: what reaches its edge is not written
         if inner.size == 0:           # on it (fingers, a window's bars, the room)
             return None, "no ink on the sheet", False
@@ -295,7 +299,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                    strict=margin > 3 if strict is None else strict,
-                                   room=strict is True and margin <= 3, pen=pen)
+                                   room=strict is True and margin <= 3, pen=pen, graze=sheet)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:
