@@ -201,6 +201,19 @@ def _fingers(rng, img, mask, corners, fw, fh, u, sheet_cover: bool):
             break
 
 
+def _in_view(src, dst, box, fw, fh):
+    """The sheet's corners moved so the digit's box is in the picture (a person holding a
+    page to a webcam sees the preview and keeps what is written in view)."""
+    x0, y0, x1, y1 = box
+    pts = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).reshape(-1, 1, 2)
+    m = cv2.getPerspectiveTransform(src, np.float32(dst))
+    q = cv2.perspectiveTransform(pts, m)[:, 0]
+    margin = 0.02 * np.array([fw, fh])
+    lo, hi = q.min(0), q.max(0)
+    shift = np.maximum(margin - lo, 0) - np.maximum(hi - (np.array([fw, fh]) - margin), 0)
+    return np.asarray(dst) + shift
+
+
 # --- the frame ----------------------------------------------------------------------------
 
 def webcam_frame(digit28, rng: np.random.Generator, kind: str, size=(640, 480),
@@ -245,7 +258,8 @@ def webcam_frame(digit28, rng: np.random.Generator, kind: str, size=(640, 480),
     if not empty:
         height = rng.uniform(0.45, 0.85) * (write[3] - write[1])
         height = min(height, rng.uniform(0.3, 0.75) * fh / max(ph / fh, 1e-3) * ph / fh)
-        _draw_digit(rng, page, write, digit28, pen, height)
+        box = _draw_digit(rng, page, write, digit28, pen, height)
+        dst = _in_view(src, dst, box, fw, fh)
     # the room, lit
     room, emit = _room(rng, fw, fh, window=kind in ("held", "empty") and rng.random() < 0.7
                        or rng.random() < 0.3)

@@ -120,9 +120,8 @@ class Session(InsightState):
         """The class names: the model card's 'labels', else 0..K-1."""
         k = self.probe.classes
         given = (getattr(self.loaded, "card", None) or {}).get("labels")
-        if isinstance(given, list) and len(given) == k:
-            return [str(v) for v in given]
-        return [str(i) for i in range(k)]
+        ok = isinstance(given, list) and len(given) == k
+        return [str(v) for v in given] if ok else [str(i) for i in range(k)]
 
     @property
     def digit_input(self) -> bool:
@@ -187,8 +186,7 @@ class Session(InsightState):
         if source is not None:
             self.source = source
         self._reason = reason if image is None else ""
-        if image is not None:
-            image = np.ascontiguousarray(image, np.float32)
+        image = None if image is None else np.ascontiguousarray(image, np.float32)
         if not self.needs_run(image):
             self._predict()  # a camera frame still counts for the steadier
             return False
@@ -240,10 +238,9 @@ class Session(InsightState):
         acts = self.acts
         found = self._image is not None
         if self._source == "camera":
-            why = doubtful(self._image, acts.probs) if found else ""
-            found = found and not why       # the room's blotch the model cannot place
-            steady = self.steadier.push(acts.probs if found else None)
-            note = "steadied" if found else (why or self._reason or "no digit")
+            why = doubtful(self._image, acts.probs) if found else ""   # a blotch, not a digit
+            steady = self.steadier.push(acts.probs if found and not why else None)
+            note = "steadied" if found and not why else (why or self._reason or "no digit")
             pred = Prediction(steady.digit, steady.probs if steady.digit is not None else None, note)
         elif found:
             pred = Prediction(acts.prediction, acts.probs, "")
