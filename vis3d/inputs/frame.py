@@ -27,16 +27,22 @@ CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the
 NOISY = 0.035       # sensor noise above this share of the paper's level gets a wider blur
 
 
-def _smoothed(gray: np.ndarray) -> np.ndarray:
+def _smoothed(gray: np.ndarray, level: float) -> np.ndarray:
     """The working image smoothed against sensor noise: a 3x3 Gaussian, or 5x5 in a dim,
-    noisy frame (noise estimated from the median absolute difference of neighbours)."""
-    g = cv2.GaussianBlur(gray, (3, 3), 0)
-    step = gray[::4, ::2].astype(np.int16)
-    noise = float(np.median(np.abs(step[:, 1:] - step[:, :-1]))) / 0.95   # ~ sigma for pure noise
-    level = float(np.percentile(g[::4, ::4], 90))
+    noisy frame (noise from the median absolute difference of neighbours on a sparse grid,
+    against the frame's ``level``, its 99th percentile)."""
+    step = gray[::8, ::4].astype(np.int16)
+    diff = np.abs(step[:, 1:] - step[:, :-1]).ravel()
+    noise = float(np.partition(diff, diff.size // 2)[diff.size // 2]) / 0.95
     if noise > NOISY * max(level, 1.0):
-        g = cv2.GaussianBlur(gray, (5, 5), 1.2)
-    return g
+        return cv2.GaussianBlur(gray, (5, 5), 1.2)
+    return cv2.GaussianBlur(gray, (3, 3), 0)
+
+
+def _chain(first: list, more):
+    """The items of ``first``, then (only if asked for) those of ``more()``."""
+    yield from first
+    yield from more()
 
 
 def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False):
@@ -76,7 +82,7 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
         return Prepared(None, "camera", "too dark")
     if p99 - p1 < 16:
         return Prepared(None, "camera", "no ink on the paper")
-    g = _smoothed(gray)
+    g = _smoothed(gray, p99)
     bg, low_bg, low_gray = background(g)
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
@@ -93,11 +99,13 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
             why = f"no sheet found ({why})" if res is None else why
     else:
         sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
-        for k, found in enumerate(sheets):   # largest first: a window may outshine the sheet
+        res, region = None, None
+        # largest first: a window may outshine the sheet; then the next tier of brightness
+        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
             res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, (sx, sy), scale,
                                                           stages)
-            if k == 0:
-                res, why, region, corners = res_k, why_k, region_k, corners_k
+            if region is None:
+                why, region, corners = why_k, region_k, corners_k
             if res_k is not None:
                 res, why, corners = res_k, why_k, corners_k
                 break

@@ -48,19 +48,25 @@ UNIFORM = 0.8         # paper filling the frame: this share of it has the paper'
 def one_colour(colour: np.ndarray | None, size) -> bool:
     """Whether the frame is about one colour (paper filling it, shaded or tinted as it may
     be), not a room's many (walls, furniture, a coloured note): the share of pixels whose
-    chromaticity lies within 0.03 of the median's."""
+    chromaticity lies within 0.03 of the median's (at ``size`` halved)."""
     if colour is None:
         return True
-    low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).astype(np.float32) + 8.0
-    chroma = low / low.sum(axis=2, keepdims=True)
-    med = np.median(chroma.reshape(-1, 3), axis=0)
-    return float(np.count_nonzero(np.abs(chroma - med).max(axis=2) < 0.03)) >= UNIFORM * low.shape[0] * low.shape[1]
+    size = (max(4, size[0] // 2), max(4, size[1] // 2))
+    low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(-1, 3).astype(np.float32)
+    low += 8.0
+    chroma = low / low.sum(axis=1, keepdims=True)
+    half = chroma.shape[0] // 2
+    med = np.partition(chroma, half, axis=0)[half]
+    near = np.count_nonzero(np.abs(chroma - med).max(axis=1) < 0.03)
+    return near >= UNIFORM * chroma.shape[0]
 
 
-def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3) -> list:
+def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
+                second: bool = False) -> list:
     """[(outline, corners (4, 2))] of bright sheets in front of a darker room, in low-res
     pixels, largest first (a window or a lamp may be larger than the sheet held up), or []
-    when the paper fills the frame (no sharp bright/dark boundary)."""
+    when the paper fills the frame (no sharp bright/dark boundary). ``second``: instead the
+    sheets of the next tier of brightness (asked for when none of the first holds a digit)."""
     lb = np.log1p(low_bg.astype(np.float32))
     lo, hi = np.percentile(lb, (3, 97))
     if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
@@ -71,18 +77,17 @@ def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3) -> lis
     gy = cv2.Sobel(lb, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     grad = np.sqrt(gx * gx + gy * gy)
     cut_level, _ = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    out = _pieces(level, cut_level, 255, lg, lo, hi, grad, limit)
-    if out and len(out) < limit:
-        # the sheet may be less bright than a window or a lamp: the next tier of brightness
-        # (Otsu's level among what lies under the first)
-        below = level[level <= cut_level]
-        if below.size > 0.2 * level.size:
-            second, _ = cv2.threshold(below.reshape(1, -1), 0, 255,
-                                      cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            if second < cut_level - 20:
-                out += _pieces(level, second, cut_level, lg, lo, hi, grad, limit - len(out),
-                               first=False)
-    return out
+    if not second:
+        return _pieces(level, cut_level, 255, lg, lo, hi, grad, limit)
+    # the sheet may be less bright than a window or a lamp: the next tier of brightness
+    # (Otsu's level among what lies under the first)
+    below = level[level <= cut_level]
+    if below.size <= 0.2 * level.size:
+        return []
+    lower, _ = cv2.threshold(below.reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    if lower >= cut_level - 20:
+        return []
+    return _pieces(level, lower, cut_level, lg, lo, hi, grad, limit, first=False)
 
 
 def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
@@ -326,6 +331,8 @@ FINGER = 7.0         # at 640x480, ink this wide (and wider) reaching the sheet'
 def _cut_fingers(mask: np.ndarray, band: np.ndarray, work_px: float) -> np.ndarray:
     """The mask less what reaches in over the sheet's edge far wider than a pen (fingers, the
     room behind a torn corner): a stroke they touch stays, no longer joined to them."""
+    if not cv2.countNonZero(cv2.bitwise_and(mask, band)):
+        return mask                   # nothing reaches the edge (most frames): no cost
     r = max(2, int(round(FINGER * work_px)))
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disk)
