@@ -100,6 +100,58 @@ def test_fresh_frames(mnist_test, classifier, kind):
     assert acc >= FLOORS[f"fresh/{kind}"], f"fresh {kind}: {acc:.2%}"
 
 
+def _note_scene(mnist_test, window: bool) -> tuple[np.ndarray, int, np.ndarray]:
+    """A yellow sticky note no brighter than the wall around it, a digit on it in marker,
+    and (``window``) a blown-out window larger than the note: (frame, label, note corners)."""
+    from synth import skeleton_segments
+    frame = np.full((480, 640, 3), (70, 150, 165), np.uint8)          # a warm wall
+    cv2.rectangle(frame, (30, 300), (150, 450), (40, 60, 120), -1)      # a cupboard
+    if window:
+        cv2.rectangle(frame, (420, 20), (630, 300), (255, 255, 255), -1)
+        cv2.rectangle(frame, (518, 20), (532, 300), (90, 90, 90), -1)  # its bar
+    corners = np.float32([[200, 110], [390, 130], [372, 320], [182, 300]])
+    cv2.fillConvexPoly(frame, corners.astype(np.int32), (60, 175, 185))   # the note, as bright
+    label = int(mnist_test.labels[7])
+    segs = (skeleton_segments(mnist_test.images[7]) - 56) * 1.3 + (286, 215)
+    for a, b in np.round(segs * 16).astype(np.int32):
+        cv2.line(frame, tuple(a), tuple(b), (25, 25, 30), 7, cv2.LINE_AA, 4)
+    noise = np.random.default_rng(1).normal(0, 3, frame.shape)
+    return np.clip(frame + noise, 0, 255).astype(np.uint8), label, corners
+
+
+@pytest.mark.parametrize("window", [False, True])
+def test_a_note_no_brighter_than_the_room_is_read(mnist_test, classifier, window):
+    """Paper is found by its even colour when it is not the brightest thing in view (a
+    window outshines it): the digit on the note is read, and the sheet found is the note."""
+    from vis3d.inputs.preprocess import prepare_camera
+    frame, label, corners = _note_scene(mnist_test, window)
+    prepared = prepare_camera(frame)
+    assert prepared.found, prepared.reason
+    _, acts = classifier.classify(frame, "camera")
+    assert acts is not None and acts.prediction == label
+    x0, y0, x1, y1 = prepared.bbox
+    assert corners[:, 0].min() <= x0 and x1 <= corners[:, 0].max()
+    assert corners[:, 1].min() <= y0 and y1 <= corners[:, 1].max()
+
+
+def test_blotches_the_model_cannot_place_are_no_digit(mnist_test):
+    """The model's doubt counts only with the image's: a wide blotch read at 40% is no digit
+    (with the reason); a pen-thin digit read at 40%, or a blotch read at 95%, stand."""
+    from vis3d.inputs.doubt import doubtful
+    from vis3d.inputs.preprocess import normalise
+    blotch = np.zeros((28, 28), np.float32)
+    cv2.ellipse(blotch, (14, 14), (7, 5), 30, 0, 360, 1.0, -1)
+    thin = normalise(np.float32(mnist_test.images[0] > 128))
+    unsure = np.full(10, 0.6 / 9, np.float32)
+    unsure[3] = 0.4
+    sure = np.full(10, 0.05 / 9, np.float32)
+    sure[3] = 0.95
+    assert "not pen strokes" in doubtful(blotch, unsure)
+    assert doubtful(thin, unsure) == ""
+    assert doubtful(blotch, sure) == ""
+    assert doubtful(None, unsure) == "" and doubtful(blotch, None) == ""
+
+
 # --- clips through the webcam's code path ------------------------------------------------------
 
 def _wobbled(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
