@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
-from vis3d.inputs.paper import (DARKEST, background, extract, fills_frame, find_sheets,
+from vis3d.inputs.paper import (BLOWN, DARKEST, background, extract, fills_frame, find_sheets,
                                 one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, unusable
@@ -37,6 +37,20 @@ def _smoothed(gray: np.ndarray, level: float) -> np.ndarray:
     if noise > NOISY * max(level, 1.0):
         return cv2.GaussianBlur(gray, (5, 5), 1.2)
     return cv2.GaussianBlur(gray, (3, 3), 0)
+
+
+def _brightest_first(sheets: list, low_gray: np.ndarray) -> list:
+    """Sheets in the order to try them: paper held up is the brightest thing in view that is
+    not a light (a window, a lamp: blown out), so by their median brightness, lights last."""
+    if len(sheets) < 2:
+        return sheets
+    keys = []
+    for outline, _ in sheets:
+        inside = np.zeros(low_gray.shape, np.uint8)
+        cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 255)
+        level = float(np.median(low_gray[inside > 0])) if inside.any() else 0.0
+        keys.append(level if level < BLOWN else -level)
+    return [sheets[i] for i in np.argsort(keys)[::-1]]
 
 
 def _chain(first: list, more):
@@ -86,7 +100,7 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     bg, low_bg, low_gray = background(g)
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
-    sheets = find_sheets(low_bg, low_gray)
+    sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
     corners = None
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
     if stages is not None:
