@@ -4,8 +4,8 @@ A sticky note, or a sheet in a room as bright as it, does not stand out as the b
 thing in view, but it is one even colour bounded by sharp edges, about a quadrilateral. At
 a quarter of the working size (ink is then a faint line, closed away), in CIELAB: the pixels
 where colour hardly changes, cut along sharp edges into pieces; a piece of sheet size that
-nearly fills its rotated bounding box, of one colour, and not a light or skin, is a
-candidate sheet. Numpy and OpenCV only.
+nearly fills its rotated bounding box, with nothing inside it (no furniture: a wall's
+piece has holes), of one colour, and not a light, is a candidate sheet. Numpy and OpenCV only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import numpy as np
 
 EVEN = 6.0         # Lab units per low-res pixel: below, the colour hardly changes
 MIN_AREA = 0.03    # a candidate covers at least this share of the frame ...
-MAX_AREA = 0.6     # ... and at most this (more is the wall, or paper filling the frame)
+MAX_AREA = 0.6    # ... and at most this (more is the wall, or paper filling the frame)
 SQUARE = 0.72      # its area over its rotated bounding box's: about a quadrilateral
+SOLID = 0.85       # the piece fills this much of its outline (ink is closed away at low res)
 SPREAD = 9.0       # the colour's spread (Lab units) within a sheet
 
 
@@ -47,6 +48,8 @@ def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | N
         area = cv2.contourArea(contour)
         if not MIN_AREA * total <= area <= MAX_AREA * total:
             continue
+        if np.count_nonzero(piece) < SOLID * area:
+            continue          # things inside it: a wall around furniture, not a sheet
         rect = cv2.minAreaRect(contour)
         if area < SQUARE * max(rect[1][0] * rect[1][1], 1.0):
             continue
