@@ -44,9 +44,22 @@ def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
     if strength < ANISOTROPY:
         return np.zeros_like(dark)
     h, w = dark.shape
+    length = max(9, int(length))
+    out = None
+    for turn in SPREAD_DEG:      # perspective turns the lines across the page by a few degrees
+        lines = _lines_at(dark, angle + turn, length)
+        out = lines if out is None else cv2.max(out, lines)
+    return cv2.dilate(out, np.ones((3, 3), np.uint8))
+
+
+SPREAD_DEG = (0.0, -3.0, 3.0)   # the dominant angle and either side of it
+
+
+def _lines_at(dark: np.ndarray, angle: float, length: int) -> np.ndarray:
+    """The long thin lines of ``dark`` at ``angle`` (degrees) and its perpendicular."""
+    h, w = dark.shape
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     rot = cv2.warpAffine(dark, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    length = max(9, int(length))
     lines = None
     for along, across in (((1, length), (5, 1)), ((length, 1), (1, 5))):
         # a line drifts by a pixel over the kernel (perspective, a wrong degree): widen it
@@ -55,9 +68,8 @@ def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
         opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(along, np.uint8))
         opened = cv2.erode(opened, np.ones(across, np.uint8))
         lines = opened if lines is None else cv2.max(lines, opened)
-    lines = cv2.warpAffine(lines, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REPLICATE)
-    return cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    return cv2.warpAffine(lines, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def stroke_width(mask: np.ndarray) -> float:
