@@ -25,15 +25,18 @@ from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, 
 CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
 
 NOISY = 0.035       # sensor noise above this share of the paper's level gets a wider blur
+ONLY_NOISE = 0.15   # ... and above this the picture is noise, not a scene (webcam frames <= 0.09)
 
 
-def _smoothed(gray: np.ndarray, level: float) -> np.ndarray:
+def _smoothed(gray: np.ndarray, level: float) -> np.ndarray | None:
     """The working image smoothed against sensor noise: a 3x3 Gaussian, or 5x5 in a dim,
     noisy frame (noise from the median absolute difference of neighbours on a sparse grid,
-    against the frame's ``level``, its 99th percentile)."""
+    against the frame's ``level``, its 99th percentile); None when it is all noise."""
     step = gray[::8, ::4].astype(np.int16)
     diff = np.abs(step[:, 1:] - step[:, :-1]).ravel()
     noise = float(np.partition(diff, diff.size // 2)[diff.size // 2]) / 0.95
+    if noise > ONLY_NOISE * max(level, 1.0):
+        return None
     if noise > NOISY * max(level, 1.0):
         return cv2.GaussianBlur(gray, (5, 5), 1.2)
     return cv2.GaussianBlur(gray, (3, 3), 0)
@@ -97,6 +100,8 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     if p99 - p1 < 16:
         return Prepared(None, "camera", "no ink on the paper")
     g = _smoothed(gray, p99)
+    if g is None:
+        return Prepared(None, "camera", "only noise")
     bg, low_bg, low_gray = background(g)
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
