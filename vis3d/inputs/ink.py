@@ -17,6 +17,7 @@ import numpy as np
 
 SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
 ANISOTROPY = 0.12      # structure tensor: below this share, there are no lines to remove
+ACROSS = 7            # a line may drift this many pixels across over the kernel (perspective)
 
 
 def line_angle(dark: np.ndarray) -> tuple[float, float]:
@@ -43,16 +44,8 @@ def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
     angle, strength = line_angle(dark[::2, ::2])
     if strength < ANISOTROPY:
         return np.zeros_like(dark)
-    h, w = dark.shape
-    length = max(9, int(length))
-    out = None
-    for turn in SPREAD_DEG:      # perspective turns the lines across the page by a few degrees
-        lines = _lines_at(dark, angle + turn, length)
-        out = lines if out is None else cv2.max(out, lines)
-    return cv2.dilate(out, np.ones((3, 3), np.uint8))
-
-
-SPREAD_DEG = (0.0, -3.0, 3.0)   # the dominant angle and either side of it
+    lines = _lines_at(dark, angle, max(9, int(length)))
+    return cv2.dilate(lines, np.ones((3, 3), np.uint8))
 
 
 def _lines_at(dark: np.ndarray, angle: float, length: int) -> np.ndarray:
@@ -61,9 +54,10 @@ def _lines_at(dark: np.ndarray, angle: float, length: int) -> np.ndarray:
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     rot = cv2.warpAffine(dark, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lines = None
-    for along, across in (((1, length), (5, 1)), ((length, 1), (1, 5))):
-        # a line drifts by a pixel over the kernel (perspective, a wrong degree): widen it
-        # across first, then keep what is long along
+    for along, across in (((1, length), (ACROSS, 1)), ((length, 1), (1, ACROSS))):
+        # a line drifts by a pixel or two over the kernel (perspective turns the lines
+        # across the page, the angle is off by a degree): widen it across first (ACROSS),
+        # then keep what is long along
         wide = cv2.dilate(rot, np.ones(across, np.uint8))
         opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(along, np.uint8))
         opened = cv2.erode(opened, np.ones(across, np.uint8))
