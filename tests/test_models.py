@@ -42,6 +42,8 @@ def test_round_trip_safetensors_and_pt(tmp_path):
     x = torch.rand(2, 1, 28, 28)
     weights.save(model.eval(), tmp_path / "m.safetensors", {"arch": "lenet5"})
     torch.save(model.state_dict(), tmp_path / "m.pt")
+    # Weights are as readable as the card beside them (safetensors writes owner-only).
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == (tmp_path / "m.json").stat().st_mode & 0o777
     for path in (tmp_path / "m.safetensors", tmp_path / "m.pt"):
         loaded = weights.load(path)
         assert loaded.card["arch"] == "lenet5"
@@ -261,3 +263,10 @@ def test_legacy_torch_format_state_dict_still_loads(tmp_path):
     loaded = weights.load(tmp_path / "old.pt")
     x = torch.rand(1, 1, 28, 28)
     torch.testing.assert_close(loaded.model(x), model(x))
+
+
+def test_random_bytes_after_a_pickle_marker_are_called_broken_not_dangerous(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(b"\x80" + np.random.default_rng(0).bytes(4000))
+    with pytest.raises(Vis3dError, match="noise.pt: not a readable PyTorch file"):
+        weights.load(path)

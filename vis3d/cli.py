@@ -216,3 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vis3d: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # `vis3d confusion | head`: the reader left; stop quietly
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no flush error at exit
+        return 0

@@ -50,11 +50,12 @@ def cmd_top(args) -> int:
     out = {"indices": [int(v) for v in idx[:, which]],
            "activations": [float(v) for v in vals[:, which]]}
     what = f"channel {which}" if channels else f"node {which}"
-    if len(set(out["activations"])) == 1:
-        # A unit that never varies (a dead ReLU): every image ties, and ties go to the lower
-        # index, so the "top" images are just the first files. Say so.
-        print(f"vis3d: note: {slab.name} {what} gives {out['activations'][0]:g} on every test "
-              f"image: the ranking is only file order", file=sys.stderr)
+    if len(out["activations"]) > 1 and len(set(out["activations"])) == 1:
+        # Every one of the top images ties (a dead ReLU, a saturated output): ties go to the
+        # lower index, so their order is only file order. Say so (no more than that is known).
+        print(f"vis3d: note: the top {len(out['activations'])} images of {slab.name} {what} all "
+              f"give {out['activations'][0]:g}: their order among themselves is file order",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(out))
     else:

@@ -65,6 +65,8 @@ def save(model: nn.Module, path: str | Path, card: dict) -> None:
     try:
         save_file(tensors, str(tmp_w), metadata={"arch": str(card.get("arch", ""))})
         tmp_c.write_text(json.dumps(card, indent=2) + "\n")
+        # safetensors writes its file owner-only; the weights get the card's (the umask's) mode
+        os.chmod(tmp_w, tmp_c.stat().st_mode & 0o777)
         os.replace(tmp_c, card_path(path))
         os.replace(tmp_w, path)
     finally:
@@ -101,6 +103,19 @@ def _check_finite(path: Path, key: str, tensor: torch.Tensor) -> None:
                          if part)
         raise Vis3dError(f"{path}: tensor {key} has {what} value{'s' if len(bad) > 1 else ''} "
                          f"(weights must be finite numbers)")
+
+
+def _parses_as_pickle(path: Path) -> bool:
+    """Whether the file starts with a well-formed pickle (its opcodes are only parsed by
+    pickletools, nothing is built or run): a refused pickle, as opposed to broken bytes."""
+    import pickletools
+    try:
+        with open(path, "rb") as fh:
+            for _ in pickletools.genops(fh):
+                pass
+        return True
+    except Exception:  # noqa: BLE001 - any parse failure: not a pickle
+        return False
 
 
 def _sniff(path: Path) -> str:
@@ -152,8 +167,11 @@ def _pt_state(path: Path) -> dict:
             # torch warns about pickle protocols before refusing; the refusal is what counts.
             warnings.simplefilter("ignore")
             state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
         # torch's own text advises weights_only=False, the unsafe way: not repeated here.
+        if "GLOBAL" not in str(exc) and not _parses_as_pickle(path):
+            raise Vis3dError(f"{path}: not a readable PyTorch file (broken or not weights: "
+                             f"its pickle data cannot be decoded)") from None
         raise Vis3dError(
             f"{path}: refused: not a plain tensor state dict (a pickle with other Python "
             f"objects could run code when loaded, so it is not opened; save the weights with "
