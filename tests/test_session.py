@@ -58,8 +58,13 @@ def test_input_runs_once_and_prediction_follows(session):
     runs = session.probe_runs
     assert not session.set_input(x.copy())
     assert session.probe_runs == runs
+    out = session.layout.slabs[-1]
+    assert session.values[out.offset + 7] > 0.9          # the class read is lit
     session.set_input(None, reason="blank pad")
     assert session.prediction.digit is None and session.prediction.note == "blank pad"
+    # No digit: the scene lights no class either (a blank input still scores some class).
+    assert np.all(session.values[out.offset:out.offset + out.count] == 0)
+    assert session.acts.probs.max() > 0.2
 
 
 def test_hover_pin_and_edges(session):

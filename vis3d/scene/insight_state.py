@@ -98,9 +98,13 @@ class InsightState:
     def _mode_values(self) -> np.ndarray:
         """The per-node 0..1 buffer the nodes show in the current mode."""
         name, k = parse_mode(self._colour_mode)
-        if name == "activation":
-            return self.normaliser.out
         L, buf = self.layout, self._mode_buf
+        if name == "activation":
+            out = self.normaliser.out
+            if self._image is None:   # no digit: no class lit, whatever a blank input scores
+                o = L.slabs[-1]
+                out[o.offset:o.offset + o.count] = 0.0
+            return out
         if name == "average":
             return A.scaled01(self.stats.node_means(L, k), L, buf)
         if name == "difference":
