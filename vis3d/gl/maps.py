@@ -68,11 +68,12 @@ class MapsVisual(Visual):
         self._colours = None              # the pyramids' atlas (map_colours.build)
         self._plan = None
         self._draw_mode = "triangles"
-        # Premultiplied: averaged fragments let what is behind show through the gaps. Pushed
-        # back a little in depth: a node drawn as a point in a map's plane (the highlighted
-        # one) is drawn over its quad.
+        # Premultiplied: averaged fragments let what is behind show through the gaps. No
+        # depth written: the quads (back to front, drawn before the nodes) never hide the
+        # hover edges, arcs or points drawn after them. Pushed back a little in depth: a
+        # node drawn as a point in a map's plane (the highlighted one) is drawn over its quad.
         self.set_gl_state(None, blend=True, blend_func=("one", "one_minus_src_alpha"),
-                          depth_test=True, depth_mask=True, cull_face=False,
+                          depth_test=True, depth_mask=False, cull_face=False,
                           polygon_offset_fill=True, polygon_offset=(1.0, 4.0))
         self._atlas = np.zeros((1, ATLAS_WIDTH), np.float32)
         self.tiles = tiles_geometry.compute_none()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QPainter, QPen
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from vis3d.ui.panels import ACCENT, DIM, TEXT
@@ -42,7 +42,8 @@ class Curves(QWidget):
                        "no training curves in this model card\n(vis3d train records them)")
             p.end()
             return
-        area = QRectF(34, 10, w - 70, h - 34)
+        lh = p.fontMetrics().height()
+        area = QRectF(34, 10, w - 70, h - 18 - 2 * lh)   # two lines of legend below
         p.setPen(QPen(DIM, 1))
         p.drawRect(area)
         loss = np.asarray(self.history["loss"], float)
@@ -75,7 +76,7 @@ class Curves(QWidget):
         p.drawText(QRectF(0, area.top() - 6, 32, 14), Qt.AlignRight, f"{loss.max():.2f}")
         p.drawText(QRectF(0, area.bottom() - 8, 32, 14), Qt.AlignRight, "0")
         p.setPen(TEXT)
-        p.drawText(QRectF(area.left(), h - 20, area.width(), 16), Qt.AlignCenter,
+        p.drawText(QRectF(4, h - 2 * lh - 2, w - 8, 2 * lh), Qt.AlignCenter | Qt.TextWordWrap,
                    f"epoch 1..{n}:  loss (blue), training (amber) and test accuracy (white)")
         p.end()
 
@@ -97,8 +98,8 @@ class ConfusionGrid(QWidget):
 
     def _geometry(self):
         k = len(self.matrix)
-        side = max(1.0, min(self.width() - 24, self.height() - 24) / k)
-        return k, side, 22.0, 18.0
+        side = max(1.0, min(self.width() - 26, self.height() - 38) / k)
+        return k, side, 24.0, 34.0    # row names on the left; the title and column names above
 
     def cell_at(self, x: float, y: float):
         if self.matrix is None:
@@ -130,9 +131,17 @@ class ConfusionGrid(QWidget):
         frac = m / np.maximum(rows, 1)
         p.setPen(DIM)
         p.drawText(QRectF(x0, 0, k * side, 16), Qt.AlignCenter, "predicted →")
+        fm = p.fontMetrics()
         for i in range(k):
             name = self.names[i] if i < len(self.names) else str(i)
-            p.drawText(QRectF(0, y0 + i * side, x0 - 4, side), Qt.AlignRight | Qt.AlignVCenter, name)
+            p.drawText(QRectF(0, y0 + i * side, x0 - 4, side), Qt.AlignRight | Qt.AlignVCenter,
+                       fm.elidedText(name, Qt.ElideRight, int(x0 - 4)))
+            p.drawText(QRectF(x0 + i * side, 17, side, 16), Qt.AlignCenter,
+                       fm.elidedText(name, Qt.ElideRight, int(side)))
+        font = QFont(self.font())
+        font.setPointSize(7)                # counts in a smaller type: three digits fit a cell
+        p.setFont(font)
+        small = QFontMetrics(font)
         for r in range(k):
             for c in range(k):
                 f = frac[r, c]
@@ -143,7 +152,7 @@ class ConfusionGrid(QWidget):
                     colour = QColor.fromRgbF(0.12 + 0.8 * g, 0.13 + 0.2 * g, 0.18)
                 cell = QRectF(x0 + c * side, y0 + r * side, side - 1, side - 1)
                 p.fillRect(cell, colour)
-                if m[r, c] and side >= 18:
+                if m[r, c] and side >= small.horizontalAdvance(str(int(m[r, c]))) + 2:
                     p.setPen(TEXT)
                     p.drawText(cell, Qt.AlignCenter, str(int(m[r, c])))
         p.end()
@@ -162,7 +171,9 @@ class ModelPage(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.title)
         lay.addWidget(self.curves)
-        lay.addWidget(QLabel("test-set confusion (rows: true, columns: predicted)"))
+        head = QLabel("test-set confusion (rows: true label, columns: predicted)")
+        head.setWordWrap(True)
+        lay.addWidget(head)
         lay.addWidget(self.confusion, 1)
 
     def set_model(self, name: str, card: dict) -> None:

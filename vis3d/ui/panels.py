@@ -116,8 +116,9 @@ class ImageView(QWidget):
     def paintEvent(self, _event):
         p = QPainter(self)
         p.setPen(DIM)
-        p.drawText(QRectF(0, 0, self.width(), 14), Qt.AlignLeft, self.title)
-        area = QRectF(0, 16, self.width(), self.height() - 16 - (14 if self.caption else 0))
+        lh = p.fontMetrics().height()      # whole lines: no descender cut off
+        p.drawText(QRectF(0, 0, self.width(), lh), Qt.AlignLeft, self.title)
+        area = QRectF(0, lh + 2, self.width(), self.height() - lh - 2 - (lh if self.caption else 0))
         p.fillRect(area, QColor("#0b0d12"))
         if self.image is not None and not self.image.isNull():
             iw, ih = self.image.width(), self.image.height()
@@ -133,7 +134,7 @@ class ImageView(QWidget):
         if self.caption:
             p.setPen(DIM)
             text = p.fontMetrics().elidedText(self.caption, Qt.ElideRight, self.width())
-            p.drawText(QRectF(0, self.height() - 14, self.width(), 14), Qt.AlignLeft, text)
+            p.drawText(QRectF(0, self.height() - lh, self.width(), lh), Qt.AlignLeft, text)
             self.setToolTip(self.caption if text != self.caption else "")
         p.end()
 
@@ -145,7 +146,7 @@ class ColorBar(QWidget):
         super().__init__(parent)
         self.lut = np.zeros((2, 4), np.float32)
         self.left, self.right, self.caption = "0", "1", ""
-        self.setMinimumHeight(50)
+        self.setMinimumHeight(22 + 2 * self.fontMetrics().height())
 
     def set_mapping(self, lut: np.ndarray, left: str, right: str, caption: str) -> None:
         if lut is self.lut and (left, right, caption) == (self.left, self.right, self.caption):
@@ -174,11 +175,12 @@ class ColorBar(QWidget):
         r, g, b = (self.lut[-1, :3] * 255).astype(int)
         grad.setColorAt(1.0, QColor(r, g, b))
         p.fillRect(QRectF(8, 2, w - 16, 14), grad)
+        lh = p.fontMetrics().height()      # whole lines: no descender or accent cut off
         p.setPen(TEXT)
-        p.drawText(QRectF(8, 18, w / 2, 14), Qt.AlignLeft, self.left)
-        p.drawText(QRectF(w / 2, 18, w / 2 - 8, 14), Qt.AlignRight, self.right)
+        p.drawText(QRectF(8, 18, w / 2, lh), Qt.AlignLeft, self.left)
+        p.drawText(QRectF(w / 2, 18, w / 2 - 8, lh), Qt.AlignRight, self.right)
         p.setPen(DIM)
-        p.drawText(QRectF(8, 30, w - 16, 14), Qt.AlignLeft, self.caption)
+        p.drawText(QRectF(8, 18 + lh, w - 16, lh), Qt.AlignLeft, self.caption)
         p.end()
 
 
