@@ -12,6 +12,7 @@ import torch
 
 from vis3d.cli import main as cli_main
 from vis3d.inputs import testset
+from vis3d.errors import Vis3dError
 from vis3d.model import weights
 from vis3d.scene import analysis as A
 
@@ -140,6 +141,11 @@ def test_folder_of_labelled_pictures(tmp_path):
         testset.load(tmp_path / "cat", (3, 16, 16))
     with pytest.raises(Exception, match="--data DIR"):
         testset.load(None, (3, 16, 16))
+    # Two classes of pictures for a model with five outputs: the labels would not line up.
+    from vis3d.model.insight import Insight
+    colour = weights.load(f"{ZOO}:Colour")
+    with pytest.raises(Vis3dError, match="2 classes .cat, dog. but the model has 5 outputs"):
+        Insight(colour, testset.load(tmp_path, (3, 32, 32)), cache=False)
 
 
 @pytest.mark.parametrize("spec", ["mnist_cnn", f"{ZOO}:Residual", f"{ZOO}:Untraceable"])

@@ -10,6 +10,7 @@ import copy
 import numpy as np
 
 from vis3d.model import batch
+from vis3d.errors import Vis3dError
 from vis3d.model.probe import Probe
 from vis3d.scene import analysis as A
 from vis3d.scene import layout as layout_mod
@@ -30,6 +31,12 @@ class Insight:
         self.loaded = loaded
         self.testset = testset
         self.probe = probe or make_probe(loaded)
+        names, k = list(testset.classes), self.probe.classes
+        if len(names) != k:   # labels would not line up with the outputs
+            shown = ", ".join(map(str, names[:4])) + (", ..." if len(names) > 4 else "")
+            raise Vis3dError(f"the test pictures have {len(names)} classes ({shown}) but the "
+                             f"model has {k} outputs: give one sub-folder per output class, "
+                             f"in the order of the outputs")
         self.layout = layout_mod.compute(self.probe.graph)
         self.cache = cache
         self.key = f"{batch.weights_hash(self.probe.model)}-{testset.key}"

@@ -86,7 +86,13 @@ class InsightJobs(QObject):
             if ts is None:
                 return None
             from vis3d.model.insight import Insight
-            self._insight = Insight(self.session.loaded, ts)
+            try:
+                self._insight = Insight(self.session.loaded, ts)
+            except Vis3dError as exc:      # test pictures that do not fit the model
+                if str(exc) != self.missing:
+                    self.missing = str(exc)
+                    self.error.emit(str(exc))
+                return None
         return self._insight
 
     # --- requests ---------------------------------------------------------------------
