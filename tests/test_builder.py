@@ -82,6 +82,7 @@ def test_cli_trains_a_spec_reaches_97_and_card_has_history_and_confusion(mnist_d
     assert res.returncode == 0, res.stderr[-2000:]
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["spec"] == SMALL and "arch" not in card
+    assert f"architecture: {SMALL}" in res.stderr        # said back in its canonical form
     assert card["test_accuracy"] >= 0.97          # measured 0.9783
     assert [h["epoch"] for h in card["history"]] == [1, 2]
     assert card["history"][-1]["test_accuracy"] == pytest.approx(card["test_accuracy"], abs=1e-4)

@@ -18,7 +18,8 @@ def cmd_train(args) -> int:
     torch.set_num_threads(max(1, args.threads))
     data_dir = Path(args.data) if args.data else default_mnist_dir()
     if args.arch not in nets.ARCHITECTURES:
-        spec.parse(args.arch)  # a bad spec is refused before any data is read
+        # A bad spec is refused before any data is read; a good one is said back canonically.
+        print(f"architecture: {spec.parse(args.arch).text()}", file=sys.stderr)
     name = args.arch if args.arch in nets.ARCHITECTURES else "model"
     out = Path(args.out or f"{name}.safetensors")
     if out.suffix != ".safetensors":
