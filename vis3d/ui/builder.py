@@ -17,9 +17,9 @@ from pathlib import Path
 from PyQt5.QtCore import QEvent, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor
 from PyQt5.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QDoubleSpinBox,
-                             QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                             QPushButton, QScrollArea, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                             QWidget)
+                             QFormLayout, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                             QLineEdit, QPushButton, QScrollArea, QSpinBox, QTreeWidget,
+                             QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from vis3d.errors import Vis3dError
 from vis3d.model import data, spec as spec_mod
@@ -86,8 +86,10 @@ class BuilderDock(QDockWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setMinimumHeight(190)
         self.table.currentItemChanged.connect(self._selected)
-        for col, width in ((0, 26), (1, 120), (2, 72)):
-            self.table.setColumnWidth(col, width)
+        head = self.table.header()       # all four columns in the dock's width
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(QHeaderView.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.Stretch)
         lay.addWidget(self.table, 2)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText("the selected layer, e.g. conv 32 k5 s1 p2 (Enter applies)")
@@ -121,7 +123,7 @@ class BuilderDock(QDockWidget):
         lay.addWidget(self._build_training(), 3)
         scroll = _Scroll()   # the dock never makes the window or its dock area larger
         scroll.setWidgetResizable(True)
-        root.setMinimumWidth(230)   # fits the right dock area's width: no sideways scrolling
+        root.setMinimumWidth(230)   # fits the right dock area: no sideways scrolling
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setWidget(root)

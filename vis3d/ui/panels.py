@@ -135,7 +135,6 @@ class ImageView(QWidget):
             p.setPen(DIM)
             text = p.fontMetrics().elidedText(self.caption, Qt.ElideRight, self.width())
             p.drawText(QRectF(0, self.height() - lh, self.width(), lh), Qt.AlignLeft, text)
-            self.setToolTip(self.caption if text != self.caption else "")
         p.end()
 
 

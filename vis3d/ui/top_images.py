@@ -50,7 +50,7 @@ class TopImages(QWidget):
             tiles_ = []
             for i in range(K):
                 t = _Tile()
-                t.setMinimumHeight(60)
+                t.setMinimumHeight(84)    # the picture about as tall as the tile is wide
                 t.clicked.connect(self.picked)
                 grid.addWidget(t, i // 3, i % 3)
                 tiles_.append(t)
@@ -80,7 +80,7 @@ class TopImages(QWidget):
         slab, local = s.layout.locate(node)
         for t in self.grids["channel"]:
             t.setVisible(slab.is_map)
-        self.heads["channel"].setText("its channel (by the channel's maximum)" if slab.is_map
+        self.heads["channel"].setText("its channel (by its maximum)" if slab.is_map
                                       else "(a vector layer: no channels)")
         if slab.kind == "input":
             self.title.setText("An input pixel: pin a node of a layer.")
@@ -108,6 +108,7 @@ class TopImages(QWidget):
                 r0, r1, c0, c1 = box
                 img = img[r0:r1 + 1, c0:c1 + 1]
             t.index = int(i)
-            t.set_image(np.ascontiguousarray(img), caption=f"#{int(i)} {float(v):.2f}")
+            t.set_image(np.ascontiguousarray(img), caption=f"#{int(i)} {float(v):.3g}")
+            t.setToolTip(f"test image {int(i)}: activation {float(v):.4f}")
         self.title.setText(f"{s.node_name(node)}: the test images that excite it most "
                            f"({ts.source}); click one to show it")
