@@ -217,8 +217,8 @@ class CameraView(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(max(font.pointSizeF() * 0.85, 6))
             p.setFont(font)
-            p.drawText(QRectF(box.x() - 40, box.bottom() + 4, box.width() + 40, 18),
-                       Qt.AlignRight | Qt.AlignTop, self._result_text)
+            _label(p, QRectF(8, box.bottom() + 4, box.right() - 8, 18), self._result_text,
+                   Qt.AlignRight)
 
     def _paint_stages(self, p: QPainter) -> None:
         if self._stages is None and not self._stages_text:
@@ -236,8 +236,8 @@ class CameraView(QWidget):
                        Qt.AlignLeft | Qt.AlignBottom, "ink mask")
         if self._stages_text:
             p.setPen(QColor(255, 160, 120))
-            p.drawText(QRectF(8, 8, self.width() - PREVIEW_PX - 24, 20),
-                       Qt.AlignLeft | Qt.AlignTop, self._stages_text)
+            _label(p, QRectF(8, 8, self.width() - PREVIEW_PX - 24, 20), self._stages_text,
+                   Qt.AlignLeft)
 
     def _paint_status(self, p: QPainter) -> None:
         if not self._status:
@@ -252,3 +252,16 @@ class CameraView(QWidget):
         p.fillRect(bar, QColor(0, 0, 0, 170))
         p.setPen(QColor(255, 214, 120))
         p.drawText(bar.adjusted(8, 0, -8, 0), Qt.AlignVCenter | Qt.AlignLeft, self._status)
+
+
+def _label(p: QPainter, rect: QRectF, text: str, align) -> None:
+    """Text over the camera picture: elided to ``rect`` on a dark backing, readable over
+    white paper or ink."""
+    fm = p.fontMetrics()
+    text = fm.elidedText(text, Qt.ElideLeft if align == Qt.AlignRight else Qt.ElideRight,
+                         int(rect.width()))
+    w = fm.horizontalAdvance(text) + 8
+    x = rect.right() - w if align == Qt.AlignRight else rect.x()
+    back = QRectF(x, rect.y(), w, fm.height() + 2)
+    p.fillRect(back, QColor(11, 13, 18, 200))
+    p.drawText(back, Qt.AlignCenter, text)
