@@ -48,7 +48,7 @@ class Gallery(QWidget):
         top = QHBoxLayout()
         top.setSpacing(4)
         self.true_box, self.pred_box = QComboBox(), QComboBox()
-        self.wrong = QCheckBox("wrong")
+        self.wrong = QCheckBox("wrong only")
         self.wrong.setToolTip("Only the misclassified images")
         for box, tip in ((self.true_box, "True label"), (self.pred_box, "Predicted label")):
             box.setToolTip(tip)
@@ -60,7 +60,6 @@ class Gallery(QWidget):
         top.addWidget(self.true_box)
         top.addWidget(QLabel("guess"))
         top.addWidget(self.pred_box)
-        top.addWidget(self.wrong)
         top.addStretch(1)
         self.list = QListWidget()
         self.list.setViewMode(QListView.IconMode)
@@ -76,6 +75,7 @@ class Gallery(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
+        lay.addWidget(self.wrong)       # its own row: the filter row fits a narrow dock
         lay.addWidget(self.list, 1)
         lay.addWidget(self.note)
 
