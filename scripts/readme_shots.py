@@ -4,7 +4,8 @@
         .venv/bin/python scripts/readme_shots.py [OUT_DIR] [NAME ...]
 
 OUT_DIR defaults to assets/. NAMEs (default: all): screenshot, residual_window,
-insight_gallery, insight_contribution, insight_projection. The window's widgets come from
+insight_gallery, insight_contribution, insight_projection, builder (needs MNIST through
+$VIS3D_MNIST). The window's widgets come from
 Qt's grab and the 3D view from its own GL render, put where the view sits in the window (a
 native GL window is not part of a widget grab).
 """
@@ -98,8 +99,21 @@ def insight_projection(app, win) -> None:
     wait_jobs(app, win)
 
 
+def builder(app, win) -> None:
+    """Needs MNIST ($VIS3D_MNIST): seed 001's conv-relu-pool design training, mid-run."""
+    win.show_image_file(str(SAMPLES / "pad_3.png"))
+    b = win.builder
+    b.raise_()
+    b.preset.setCurrentText("seed 001: conv-relu-pool, k3")
+    b.load_preset("seed 001: conv-relu-pool, k3")
+    b.epochs.setValue(8)
+    pump(app, 0.5)
+    b.train()
+    pump(app, 45)      # part way into the first epochs: curves drawn, the scene learning
+
+
 SHOTS = {f.__name__: f for f in (screenshot, residual_window, insight_gallery,
-                                 insight_contribution, insight_projection)}
+                                 insight_contribution, insight_projection, builder)}
 
 
 def grab(win) -> QImage:
@@ -137,6 +151,8 @@ def main(argv: list[str]) -> int:
         path = out / f"{name}.png"
         grab(win).save(str(path))
         print("wrote", path)
+        if getattr(win.builder, "thread", None) is not None:
+            win.builder.stop()
         win.close()
         pump(app, 0.2)
     return 0

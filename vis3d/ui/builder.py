@@ -89,7 +89,7 @@ class BuilderDock(QDockWidget):
         head = self.table.header()       # all four columns in the dock's width
         head.setStretchLastSection(False)
         head.setSectionResizeMode(QHeaderView.ResizeToContents)
-        head.setSectionResizeMode(1, QHeaderView.Stretch)
+        head.setSectionResizeMode(3, QHeaderView.Stretch)   # the layer text whole; params get the rest
         lay.addWidget(self.table, 2)
         self.edit = QLineEdit()
         self.edit.setPlaceholderText("the selected layer, e.g. conv 32 k5 s1 p2 (Enter applies)")
