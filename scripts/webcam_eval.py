@@ -68,6 +68,8 @@ def main() -> int:
     ap.add_argument("--dump", default="")
     ap.add_argument("--fixtures", action="store_true")
     ap.add_argument("--model", default="mnist_cnn")
+    ap.add_argument("--no-score", action="store_true",
+                    help="no model scoring of rival candidate regions (the pipeline alone)")
     args = ap.parse_args()
     from vis3d.commands.predict import Classifier
     try:
@@ -80,6 +82,7 @@ def main() -> int:
     from vis3d.paths import default_mnist_dir
     clf = Classifier(args.model)
     split = data.load_split(default_mnist_dir(), "test")
+    score = None if args.no_score else getattr(clf, "score", None)
     dump = Path(args.dump) if args.dump else None
     if dump:
         dump.mkdir(parents=True, exist_ok=True)
@@ -98,7 +101,7 @@ def main() -> int:
         for name, label, frame, _ in items:
             stages: dict = {}
             t0 = time.perf_counter()
-            prep = prepare_camera(frame, stages)
+            prep = prepare_camera(frame, stages, score=score) if score else prepare_camera(frame, stages)
             times.append(time.perf_counter() - t0)
             got, p = None, 0.0
             if prep.found:

@@ -44,6 +44,10 @@ class Classifier:
         self.labels = [str(v) for v in labels] if isinstance(labels, list) and len(labels) == k \
             else [str(i) for i in range(k)]
 
+    def score(self, image) -> float:
+        """The model's top probability for a 28x28 (the camera pipeline's judge of candidates)."""
+        return self.probe.top_probability(image)
+
     def classify(self, image, source: str = "auto"):
         """-> (Prepared-like with .found/.reason/.image, Activations or None)."""
         from types import SimpleNamespace
@@ -53,7 +57,7 @@ class Classifier:
         if self.digits:
             from vis3d.inputs.doubt import doubtful
             from vis3d.inputs.preprocess import prepare
-            prep = prepare(image, source)
+            prep = prepare(image, source, score=self.score)
             x, reason = (prep.image if prep.found else None), (prep.reason or "")
             acts = self.probe.run(x) if x is not None else None
             why = doubtful(x, acts.probs) if acts is not None and prep.source == "camera" else ""

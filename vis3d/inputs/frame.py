@@ -80,10 +80,74 @@ def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False):
     return res, why, region, corners
 
 
-def prepare_camera(frame, stages: dict | None = None) -> Prepared:
+SURE = 0.9          # a first reading the model gives this top probability stands as it is
+RIVALS = 2          # ... else at most this many more candidate regions are scored
+RIVAL_GAIN = 0.15   # a rival replaces the first reading when the model is this much surer of it
+
+
+def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
+    """Candidate digits (ink crop, box, sheet corners) in the order they are tried (see the
+    module's docstring); ``note['why']`` says why there is none when nothing comes."""
+    h, w = g.shape
+    whole = np.full((h, w), 255, np.uint8)
+    sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
+    fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
+    if stages is not None:
+        stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
+    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
+    if not sheets:
+        if fills:
+            res, why, _ = extract(g, bg, whole, 3, colour, stages)
+        else:   # no sheet stands out from the room: only ink on an even patch of paper
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
+            why = f"no sheet found ({why})" if res is None else why
+        note["why"] = why
+        if res is not None:
+            yield res, None
+    else:
+        region, found_any = None, False
+        # largest first: a window may outshine the sheet; then the next tier of brightness
+        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
+            res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages)
+            if region is None:
+                note["why"], region, note["corners"] = why_k, region_k, corners_k
+            if res_k is not None:
+                found_any = True
+                yield res_k, corners_k
+        if not found_any:
+            # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
+            # the frame. Take the whole frame if the digit is whole there, beside the lit
+            # part, on a background bright enough for paper. (A digit wholly in such a
+            # shadow stays "no ink": an empty sheet in a room looks the same.)
+            res2, _, cut2 = extract(g, bg, whole, 3, colour)
+            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
+                yield res2, None
+    if colour is not None and not fills:
+        # one of even colour may hold the digit (a sticky note, a sheet no brighter than the
+        # room), pen strokes only
+        tried = np.zeros(low_bg.shape, np.uint8)
+        for outline, _ in sheets:
+            cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
+        for found in find_patches(colour, low_bg.shape[::-1], tried):
+            res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages, pen=True)
+            if res_k is not None:
+                if stages is not None:
+                    stages["path"] += " + patch"
+                yield res_k, corners_k
+
+
+def _image(res):
+    ink, _ = res
+    return normalise(thicken(even_strokes(ink)))
+
+
+def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
     ``stages``, when given, receives what the window shows on request: 'work' (the frame at
-    the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels)."""
+    the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels).
+    ``score``: a callable 28x28 -> the model's top probability for it (the caller's model;
+    this module stays torch-free). When the first candidate's reading is unsure, up to
+    RIVALS more candidate regions are read and the one the model is clearly surest of wins."""
     why = unusable(frame)
     if why:
         return Prepared(None, "camera", why)
@@ -103,58 +167,27 @@ def prepare_camera(frame, stages: dict | None = None) -> Prepared:
     if g is None:
         return Prepared(None, "camera", "only noise")
     bg, low_bg, low_gray = background(g)
-    h, w = g.shape
-    whole = np.full((h, w), 255, np.uint8)
-    sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
-    corners = None
-    fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
-    if stages is not None:
-        stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
-    if not sheets:
-        if fills:
-            res, why, _ = extract(g, bg, whole, 3, colour, stages)
-        else:   # no sheet stands out from the room: only ink on an even patch of paper
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
-            why = f"no sheet found ({why})" if res is None else why
-    else:
-        sx, sy = w / low_bg.shape[1], h / low_bg.shape[0]
-        res, region = None, None
-        # largest first: a window may outshine the sheet; then the next tier of brightness
-        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
-            res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, (sx, sy), scale,
-                                                          stages)
-            if region is None:
-                why, region, corners = why_k, region_k, corners_k
-            if res_k is not None:
-                res, why, corners = res_k, why_k, corners_k
-                break
-        if res is None:
-            # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
-            # the frame. Take the whole frame if the digit is whole there, beside the lit
-            # part, on a background bright enough for paper. (A digit wholly in such a
-            # shadow stays "no ink": an empty sheet in a room looks the same.)
-            res2, _, cut2 = extract(g, bg, whole, 3, colour)
-            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
-                res, corners = res2, None
-    if res is None and colour is not None and not fills:
-        # no bright sheet holds a digit: one of even colour may (a sticky note, a sheet no
-        # brighter than the room), pen strokes only
-        tried = np.zeros(low_bg.shape, np.uint8)
-        for outline, _ in sheets:
-            cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
-        sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
-        for found in find_patches(colour, low_bg.shape[::-1], tried):
-            res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages, pen=True)
-            if res_k is not None:
-                res, corners = res_k, corners_k
-                if stages is not None:
-                    stages["path"] += " + patch"
-                break
-    if res is None:
-        return Prepared(None, "camera", why, sheet=corners)
-    ink, box = res
-    image = normalise(thicken(even_strokes(ink)))
-    if image is None:
-        return Prepared(None, "camera", "no ink on the paper", sheet=corners)
+    note: dict = {"why": "no ink on the paper", "corners": None}
+    best = None                          # (score, image, box, corners, mask)
+    seen = 0
+    for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
+        image = _image(res)
+        if image is None:
+            continue
+        mask = None if stages is None else stages.get("mask")
+        if score is None:
+            best = (1.0, image, res[1], corners, mask)
+            break
+        p = float(score(image))
+        seen += 1
+        if best is None or p > best[0] + RIVAL_GAIN:
+            best = (p, image, res[1], corners, mask)
+        if best[0] >= SURE or seen > RIVALS:
+            break
+    if best is None:
+        return Prepared(None, "camera", note["why"], sheet=note["corners"])
+    _, image, box, corners, mask = best
+    if stages is not None and mask is not None:
+        stages["mask"] = mask
     bbox = tuple(int(round(v / scale)) for v in box)
     return Prepared(image, "camera", bbox=bbox, sheet=corners)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.choose import BLOWN, select_digit
 from vis3d.inputs.ink import not_ink, remove_lines
 
 
@@ -152,117 +153,6 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
 
 
 DARKEST = 28         # paper darker than this (gray level) is too dark to read
-BLOWN = 250           # gray levels at or above this are a light source, not lit paper
-BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
-BAR = 0.9             # ink filling this much of its rotated box is a bar, not handwriting
-MARKS = 0.25          # the digit is at least this share of the plausible ink
-GRAZE = 0.15          # a stroke with less than this share near the sheet's edge merely grazes it
-SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
-
-
-def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
-               bright: float = 0.0, pen: bool = False) -> np.ndarray:
-    """For each component, whether it may be (part of) a written digit: what surrounds it
-    (its box grown a little, less all ink) is plain paper, an even brightness rather than
-    the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
-    h, w = g.shape
-    out = np.zeros(len(comps), bool)
-    away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
-    away[region == 0] = 255                                 # and off the sheet
-    for j, i in enumerate(comps):
-        x, y, bw, bh = stats[i, :4]
-        m = max(3, int(0.12 * max(bw, bh)))
-        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
-        ring = g[y0:y1, x0:x1][away[y0:y1, x0:x1] == 0]
-        if ring.size < 16:
-            continue
-        mean, sd = cv2.meanStdDev(ring)
-        if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
-            continue
-        if bright > 0.0 and float(mean[0, 0]) < bright:
-            continue                  # no sheet found: paper held up is among the brighter things
-        (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
-        if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0):
-            continue                  # a straight bar (a window's frame, a book's spine)
-        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
-            continue                  # on a blown-out light (a window, a lamp), not paper
-        own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
-        ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
-        out[j] = not not_ink(own, ink_col, paper, work_px, pen=pen or bright > 0.0)
-    return out
-
-
-def _select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
-                  g: np.ndarray | None = None, colour=None, paper=None, region=None,
-                  strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False):
-    """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
-    The largest component away from the sheet's edge is the digit; nearby components of some
-    size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
-    sheet's edge (little of it near the edge) still counts as away from it."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
-    if n < 2:
-        return None, "no ink on the paper", False
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
-    areas[0] = 0
-    min_area = max(12, int(0.0004 * region_area))
-    cand = np.flatnonzero(areas >= min_area)
-    if cand.size == 0:
-        return None, "no ink on the paper (only specks)", False
-    if n > 100 + 0.002 * region_area:
-        return None, "only noise", False
-    touching = np.zeros(n, bool)
-    touching[np.unique(labels[band > 0])] = True
-    # paper edges and shadows along them: components lying mostly in a strip at the border
-    in_zone = np.bincount(labels[zone > 0], minlength=n)
-    edge = touching & (in_zone > 0.5 * areas)
-    cand = cand[~edge[cand]]
-    if cand.size == 0:
-        return None, "no ink on the paper", False
-    if g is not None:
-        cand = cand[np.argsort(-areas[cand])[:20]]
-        bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
-        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0,
-                               region, bright, pen)]
-        if cand.size == 0:
-            return None, "no ink on paper (only the room's things)", False
-    inner = cand[~touching[cand] | (graze & (in_zone[cand] < GRAZE * areas[cand]))]
-    if strict:                        # on a found sheet: what reaches its edge is not written
-        if inner.size == 0:           # on it (fingers, a window's bars, the room)
-            return None, "no ink on the sheet", False
-        pool = inner
-    else:
-        pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
-    main = pool[np.argmax(areas[pool])]
-    x, y, w, h = stats[main, :4]
-    short = min(mask.shape)
-    if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
-        return None, "no ink on the paper (only specks)", False
-    keep = [main]
-    x0, y0, x1, y1 = x, y, x + w, y + h
-    others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]]
-    for _ in range(2):
-        reach = 0.5 * max(x1 - x0, y1 - y0)
-        for i in others:
-            if i in keep:
-                continue
-            bx, by, bw, bh = stats[i, :4]
-            gap_x = max(0, max(x0, bx) - min(x1, bx + bw))
-            gap_y = max(0, max(y0, by) - min(y1, by + bh))
-            if max(gap_x, gap_y) <= reach:
-                keep.append(i)
-                x0, y0 = min(x0, bx), min(y0, by)
-                x1, y1 = max(x1, bx + bw), max(y1, by + bh)
-    kept = areas[keep].sum()
-    if kept > 0.35 * region_area:
-        return None, "too much dark area", False
-    if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
-        return None, "too many marks", False
-    lut = np.zeros(n, np.uint8)
-    lut[keep] = 255
-    return lut[labels], "", bool(touching[keep].any())
-
-
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
             strict: bool | None = None, sheet: bool = False, pen: bool = False):
@@ -302,7 +192,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
-    keep, why, cut = _select_digit(mask, band, zone, region_area, g, colour, paper, region,
+    keep, why, cut = select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                    strict=margin > 3 if strict is None else strict,
                                    room=strict is True and margin <= 3, pen=pen, graze=sheet)
     if stages is not None:

@@ -301,9 +301,10 @@ def guess_source(img) -> str:
     return "pad" if near > 0.4 else "camera"
 
 
-def prepare(img, source: str = "auto") -> Prepared:
+def prepare(img, source: str = "auto", score=None) -> Prepared:
     """The one pipeline of the window (``--input``, the pad, the camera) and ``vis3d predict``:
-    any picture -> Prepared, never an exception for a bad picture."""
+    any picture -> Prepared, never an exception for a bad picture. ``score``: the camera
+    pipeline's judge among candidate regions (see :func:`prepare_camera`)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source '{source}' (one of {', '.join(SOURCES)})")
     why = unusable(img)
@@ -314,7 +315,7 @@ def prepare(img, source: str = "auto") -> Prepared:
     if source == "pad":
         return prepare_pad(img)
     if source == "camera":
-        return prepare_camera(img)
+        return prepare_camera(img, score=score)
     if source == "raw":
         return prepare_raw(img)
     raise ValueError(f"unknown source '{source}' (one of {', '.join(SOURCES)})")
@@ -322,8 +323,9 @@ def prepare(img, source: str = "auto") -> Prepared:
 
 # --- camera -----------------------------------------------------------------------------
 
-def prepare_camera(frame, stages: dict | None = None) -> Prepared:
+def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     """A camera frame -> Prepared: :func:`vis3d.inputs.frame.prepare_camera` (a module of its
-    own that ends in the normalisation above, so imported when first used)."""
+    own that ends in the normalisation above, so imported when first used). ``score``: a
+    callable 28x28 -> the model's top probability, to choose among candidate regions."""
     from vis3d.inputs.frame import prepare_camera as run
-    return run(frame, stages)
+    return run(frame, stages, score)

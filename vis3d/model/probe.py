@@ -215,6 +215,14 @@ class Probe:
         return Activations(input=image, layers=layers, probs=probs, prediction=int(probs.argmax()),
                            fed_input=fed_input, fed=fed)
 
+    def top_probability(self, image: np.ndarray) -> float:
+        """The model's top class probability for one image (a cheap forward, nothing kept):
+        how sure it is, for the camera pipeline to choose among candidate regions."""
+        x = self._prepare(np.ascontiguousarray(image, dtype=np.float32))
+        with torch.inference_mode():
+            out, _, _ = self.forward(x, graph=True)
+            return float(self.to_probs(out).max())
+
     def forward(self, x: torch.Tensor, graph: bool = False):
         """The model on a prepared batch ``x``: -> (output, [(layer, kind, output)], fed).
         ``graph``: outputs stay in the autograd graph (call outside inference mode)."""
