@@ -19,6 +19,8 @@ BAR = 0.9             # ink filling this much of its rotated box is a bar, not h
 MARKS = 0.25          # the digit is at least this share of the plausible ink
 GRAZE = 0.15          # a stroke with less than this share near the sheet's edge merely grazes it
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
+LIT = 0.9             # ... (no sheet found) its paper at least this share of that percentile
+ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
 
 
 def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
@@ -40,11 +42,14 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         mean, sd = cv2.meanStdDev(ring)
         if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
             continue
-        if bright > 0.0 and float(mean[0, 0]) < bright:
+        if bright > 0.0 and float(np.median(ring)) < LIT * bright:
             continue                  # no sheet found: paper held up is among the brighter things
+            # (the median: ruled lines around the ink darken the mean, not the paper)
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
-        if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0):
-            continue                  # a straight bar (a window's frame, a book's spine)
+        if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0) \
+                and min(rw, rh) > ONE * work_px:
+            continue                  # a straight bar (a window's frame, a book's spine), not
+            # a pen's '1' (a ballpoint's line, a few pixels wide)
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
@@ -56,7 +61,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False):
+                  graze: bool = False, alts: list | None = None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
@@ -99,11 +104,41 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     short = min(mask.shape)
     if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
+    keep = _group(main, pool, stats, areas, 0.5)
+    kept = areas[keep].sum()
+    if kept > 0.35 * region_area:
+        return None, "too much dark area", False
+    if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
+        return None, "too many marks", False
+    if alts is not None:
+        # for the caller to judge when the model is unsure: the digit without what the
+        # grouping reached for (clutter beside it), or the next largest piece as the digit
+        ways = [_group(main, pool, stats, areas, 0.15)]
+        rest = [i for i in pool if i not in keep and areas[i] >= 0.3 * areas[main]]
+        if rest:
+            ways.append(_group(max(rest, key=lambda i: areas[i]), pool, stats, areas, 0.5))
+        for way in ways:
+            if sorted(way) != sorted(keep) and all(sorted(way) != sorted(a) for a in alts):
+                alts.append(way)
+        alts[:] = [_lut(n, way)[labels] for way in alts]
+    return _lut(n, keep)[labels], "", bool(touching[keep].any())
+
+
+def _lut(n: int, keep) -> np.ndarray:
+    lut = np.zeros(n, np.uint8)
+    lut[keep] = 255
+    return lut
+
+
+def _group(main, pool, stats, areas, share: float) -> list:
+    """``main`` and the components of some size in ``pool`` within ``share`` of the digit's
+    size of it (twice over: what joins widens the reach)."""
     keep = [main]
+    x, y, w, h = stats[main, :4]
     x0, y0, x1, y1 = x, y, x + w, y + h
     others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]]
     for _ in range(2):
-        reach = 0.5 * max(x1 - x0, y1 - y0)
+        reach = share * max(x1 - x0, y1 - y0)
         for i in others:
             if i in keep:
                 continue
@@ -114,11 +149,4 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
                 keep.append(i)
                 x0, y0 = min(x0, bx), min(y0, by)
                 x1, y1 = max(x1, bx + bw), max(y1, by + bh)
-    kept = areas[keep].sum()
-    if kept > 0.35 * region_area:
-        return None, "too much dark area", False
-    if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
-        return None, "too many marks", False
-    lut = np.zeros(n, np.uint8)
-    lut[keep] = 255
-    return lut[labels], "", bool(touching[keep].any())
+    return keep

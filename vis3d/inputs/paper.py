@@ -155,12 +155,15 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
 DARKEST = 28         # paper darker than this (gray level) is too dark to read
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
-            strict: bool | None = None, sheet: bool = False, pen: bool = False):
+            strict: bool | None = None, sheet: bool = False, pen: bool = False,
+            alts: list | None = None):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
     region is a found sheet, whose edge along the frame's border is no edge of the paper (a
-    sheet held close runs out of the picture; the digit on it may reach the border)."""
+    sheet held close runs out of the picture; the digit on it may reach the border). ``alts``,
+    when given, receives callables -> (ink crop, box) or None: other choices of the digit's
+    components, for the caller to judge when the model is unsure of the first."""
     h, w = g.shape
     edge = 255 if sheet else 0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
@@ -192,27 +195,38 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
+    ways: list | None = [] if alts is not None else None
     keep, why, cut = select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                                   strict=margin > 3 if strict is None else strict,
-                                   room=strict is True and margin <= 3, pen=pen, graze=sheet)
+                                  strict=margin > 3 if strict is None else strict,
+                                  room=strict is True and margin <= 3, pen=pen, graze=sheet,
+                                  alts=ways)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:
         return None, why, False
+    pen = pen or (strict is True and margin <= 3)
+    if ways:
+        alts.extend(lambda k=k: _ink(k, mask, dark, t, colour, paper, pen)[0] for k in ways)
+    res, why = _ink(keep, mask, dark, t, colour, paper, pen)
+    return res, why, cut and res is not None
+
+
+def _ink(keep, mask, dark, t, colour, paper, pen):
+    """The kept components' ink, cropped -> ((ink, box), '') or (None, why it is no ink)."""
+    h, w = mask.shape
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
     ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
-    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0,
-                  pen=pen or (strict is True and margin <= 3))
+    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0, pen=pen)
     if why:
-        return None, why, False
+        return None, why
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
     d = dark[y0:y1, x0:x1]
     level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))
     lo = 0.5 * t
     ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
     ink[keep == 0] = 0.0
-    return (ink, (x0, y0, x1, y1)), "", cut
+    return (ink, (x0, y0, x1, y1)), ""
 
 
 FINGER = 7.0         # at 640x480, ink this wide (and wider) reaching the sheet's edge is a finger
