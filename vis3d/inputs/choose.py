@@ -20,7 +20,17 @@ MARKS = 0.25          # the digit is at least this share of the plausible ink
 GRAZE = 0.15          # a stroke with less than this share near the sheet's edge merely grazes it
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
 LIT = 0.9             # ... (no sheet found) its paper at least this share of that percentile
+HOLES = 3             # a written digit closes at most this many loops (an 8 two, with a slip)
 ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
+
+
+def _holes(own: np.ndarray, work_px: float) -> int:
+    """How many holes (of more than a speck's size) a component has."""
+    contours, hier = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return 0
+    small = 4.0 * work_px * work_px
+    return sum(1 for c, hh in zip(contours, hier[0]) if hh[3] >= 0 and cv2.contourArea(c) > small)
 
 
 def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
@@ -53,6 +63,8 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
             continue                  # on a blown-out light (a window, a lamp), not paper
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
+        if _holes(own, work_px) > HOLES:
+            continue                  # a mesh: what is left of squared paper's lines
         ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
         out[j] = not not_ink(own, ink_col, paper, work_px, pen=pen or bright > 0.0)
     return out
