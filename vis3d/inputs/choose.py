@@ -124,11 +124,9 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         return None, "too many marks", False
     if alts is not None:
         # for the caller to judge when the model is unsure: the digit without what the
-        # grouping reached for (clutter beside it), or the next largest piece as the digit
+        # grouping reached for (clutter beside it)
+        # (not the next largest piece alone: a bar beside the digit reads as a sure '1')
         ways = [_group(main, pool, stats, areas, 0.15)]
-        rest = [i for i in pool if i not in keep and areas[i] >= 0.3 * areas[main]]
-        if rest:
-            ways.append(_group(max(rest, key=lambda i: areas[i]), pool, stats, areas, 0.5))
         for way in ways:
             if sorted(way) != sorted(keep) and all(sorted(way) != sorted(a) for a in alts):
                 alts.append(way)

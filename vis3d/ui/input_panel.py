@@ -40,6 +40,7 @@ class InputPanel(QWidget):
         super().__init__(parent)
         cv2.setNumThreads(1)        # as predict and bench: the other core is the renderer's
         self._no_digit = False      # the last camera result was "no digit"
+        self.score = None           # the model's judge among candidate regions (scene.judge)
         self.camera: CameraSource | None = None
         self.camera_spec: str | None = None
         self._pad_version = -1
@@ -205,7 +206,7 @@ class InputPanel(QWidget):
             return None
         self._cam_seq = seq
         stages = {} if self.controls.stages.isChecked() else None
-        prep = prepare_camera(frame, stages)
+        prep = prepare_camera(frame, stages, score=self.score)
         self.camera_view.show_frame(frame)
         self.camera_view.set_stages(None if stages is None else stages.get("mask"),
                                     "" if stages is None or prep.found else (prep.reason or "no digit"))

@@ -21,6 +21,7 @@ from vis3d.gl.view import NetworkView
 from vis3d.inputs.fit import fitted
 from vis3d.model import weights
 from vis3d.scene.background import BackgroundRunner
+from vis3d.scene.judge import camera_judge
 from vis3d.scene.session import Session
 from vis3d.ui.builder import BuilderDock
 from vis3d.ui.frameclock import FrameClock
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         self.inputs = InputPanel()
+        self.inputs.score = camera_judge(self.session)   # the model judges candidate regions
         self.inputs.pen.setValue(int(self.settings.value("pen", 18)))
         self.inputs.setMaximumHeight(460)
         self.preview = ImageView("what the network sees", min_size=120)
