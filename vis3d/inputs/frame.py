@@ -153,9 +153,42 @@ def _others(alts, corners):
             yield res, corners
 
 
-def _image(res):
+UPRIGHT = (4.0, 35.0)   # a sheet tilted this many degrees (from, to): its digit turned upright
+AGREE = 0.6             # ... if its edges' directions agree this well (0..1; perspective)
+
+
+def sheet_tilt(corners) -> tuple[float, float]:
+    """(tilt in degrees -45..45, clockwise as seen; how well the edges agree, 0..1) of a
+    sheet's outline: its edges' directions modulo 90 degrees, averaged on the circle
+    weighted by length (perspective bends them a little; a poor outline much)."""
+    q = np.asarray(corners, np.float64).reshape(-1, 2)
+    d = np.roll(q, -1, axis=0) - q
+    length = np.hypot(d[:, 0], d[:, 1])
+    four = 4.0 * np.arctan2(d[:, 1], d[:, 0])
+    c, s = float((length * np.cos(four)).sum()), float((length * np.sin(four)).sum())
+    agree = float(np.hypot(c, s)) / max(float(length.sum()), 1e-9)
+    return (float(np.degrees(np.arctan2(s, c)) / 4.0) if agree > 0 else 0.0), agree
+
+
+def _upright(ink: np.ndarray, corners) -> np.ndarray:
+    """The ink turned by its sheet's tilt: a digit is written upright on the sheet held up,
+    and the model knows digits upright."""
+    if corners is None:
+        return ink
+    angle, agree = sheet_tilt(corners)
+    if not UPRIGHT[0] <= abs(angle) <= UPRIGHT[1] or agree < AGREE:
+        return ink           # upright already, or no sheet's outline to go by
+    h, w = ink.shape
+    side = int(np.ceil(np.hypot(h, w))) + 2
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    m[:, 2] += ((side - w) / 2.0, (side - h) / 2.0)
+    return cv2.warpAffine(ink, m, (side, side), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _image(res, corners=None):
     ink, _ = res
-    return normalise(thicken(even_strokes(ink)))
+    return normalise(thicken(even_strokes(_upright(ink, corners))))
 
 
 def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
@@ -189,7 +222,7 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     seen = 0
     for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note,
                                       score is not None):
-        image = _image(res)
+        image = _image(res, corners)
         if image is None:
             continue
         mask = None if stages is None else stages.get("mask")
