@@ -19,7 +19,7 @@ from vis3d.inputs.ink import stroke_width
 # (a fat marker's digit in the old sheet sets measures up to 2.6 at 50%, and no pen's digit
 # over 2.85: thicker strokes are thinned to 2; a shape still over 3.3 is a solid blotch that
 # thinning could not shrink without erasing it, to be read only when the model is sure)
-DOUBT = ((2.3, 0.45), (2.9, 0.7), (3.3, 0.97))
+DOUBT = ((2.3, 0.45), (2.9, 0.7), (3.3, 0.9))
 
 
 def doubtful(image: np.ndarray | None, probs) -> str:
