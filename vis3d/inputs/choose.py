@@ -2,8 +2,7 @@
 
 The ink mask's connected components: those whose surroundings are plain paper, pen-thin and
 not skin are plausible; the largest away from the sheet's edge is the digit, with the nearby
-ones of some size joined to it. Alternatives (a tighter grouping, the next largest as the
-digit) are offered for the caller to judge. Numpy and OpenCV only.
+ones of some size joined to it. Numpy and OpenCV only.
 """
 
 from __future__ import annotations
@@ -73,7 +72,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False, alts: list | None = None):
+                  graze: bool = False):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
@@ -122,15 +121,6 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         return None, "too much dark area", False
     if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
-    if alts is not None:
-        # for the caller to judge when the model is unsure: the digit without what the
-        # grouping reached for (clutter beside it)
-        # (not the next largest piece alone: a bar beside the digit reads as a sure '1')
-        ways = [_group(main, pool, stats, areas, 0.15)]
-        for way in ways:
-            if sorted(way) != sorted(keep) and all(sorted(way) != sorted(a) for a in alts):
-                alts.append(way)
-        alts[:] = [_lut(n, way)[labels] for way in alts]
     return _lut(n, keep)[labels], "", bool(touching[keep].any())
 
 

@@ -62,21 +62,21 @@ def _chain(first: list, more):
     yield from more()
 
 
-def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False, alts=None):
+def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False):
     """The digit on one found sheet -> (result, reason, region, corners in frame pixels)."""
     h, w = g.shape
     outline, quad = found
     region = np.zeros((h, w), np.uint8)
     cv2.fillPoly(region, [np.round((outline + 0.5) * sxy - 0.5).astype(np.int32)], 255)
     corners = (quad * sxy / scale).astype(np.float32)
-    res, why, _ = extract(g, bg, region, 9, colour, stages, sheet=True, pen=pen, alts=alts)
+    res, why, _ = extract(g, bg, region, 9, colour, stages, sheet=True, pen=pen)
     if res is None and why == "no ink on the sheet":
         # everything reached the outline's edge: perhaps the ink cut the outline (a large 0
         # whose inside looked like the sheet); its convex hull takes it in
         hull = cv2.convexHull(np.round((outline + 0.5) * sxy - 0.5).astype(np.int32))
         grown = region.copy()
         cv2.fillConvexPoly(grown, hull, 255)
-        res, why, _ = extract(g, bg, grown, 9, colour, stages, sheet=True, pen=pen, alts=alts)
+        res, why, _ = extract(g, bg, grown, 9, colour, stages, sheet=True, pen=pen)
     return res, why, region, corners
 
 
@@ -85,10 +85,9 @@ RIVALS = 2          # ... else at most this many more candidate regions are scor
 RIVAL_GAIN = 0.15   # a rival replaces the first reading when the model is this much surer of it
 
 
-def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict, rivals: bool):
+def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     """Candidate digits (ink crop, box, sheet corners) in the order they are tried (see the
-    module's docstring), each region's other choices of its digit after it when ``rivals``;
-    ``note['why']`` says why there is none when nothing comes."""
+    module's docstring); ``note['why']`` says why there is none when nothing comes."""
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
     sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
@@ -96,30 +95,26 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict, riva
     if stages is not None:
         stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
     sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
-    alts = [] if rivals else None
     if not sheets:
         if fills:
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
+            res, why, _ = extract(g, bg, whole, 3, colour, stages)
         else:   # no sheet stands out from the room: only ink on an even patch of paper
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True, alts=alts)
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
             why = f"no sheet found ({why})" if res is None else why
         note["why"] = why
         if res is not None:
             yield res, None
-            yield from _others(alts, None)
     else:
         region, found_any = None, False
         # largest first: a window may outshine the sheet; then the next tier of brightness
         for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
-            alts = [] if rivals else None
-            res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
-                                                          alts=alts)
+            res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale,
+                                                          stages)
             if region is None:
                 note["why"], region, note["corners"] = why_k, region_k, corners_k
             if res_k is not None:
                 found_any = True
                 yield res_k, corners_k
-                yield from _others(alts, corners_k)
         if not found_any:
             # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
             # the frame. Take the whole frame if the digit is whole there, beside the lit
@@ -135,22 +130,12 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict, riva
         for outline, _ in sheets:
             cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
         for found in find_patches(colour, low_bg.shape[::-1], tried):
-            alts = [] if rivals else None
-            res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages, pen=True,
-                                               alts=alts)
+            res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
+                                               pen=True)
             if res_k is not None:
                 if stages is not None:
                     stages["path"] += " + patch"
                 yield res_k, corners_k
-                yield from _others(alts, corners_k)
-
-
-def _others(alts, corners):
-    """The other choices of a region's digit (computed only when asked for)."""
-    for make in alts or ():
-        res = make()
-        if res is not None:
-            yield res, corners
 
 
 UPRIGHT = (4.0, 35.0)   # a sheet tilted this many degrees (from, to): its digit turned upright
@@ -220,8 +205,7 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     note: dict = {"why": "no ink on the paper", "corners": None}
     best = None                          # (score, image, box, corners, mask)
     seen = 0
-    for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note,
-                                      score is not None):
+    for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
         image = _image(res, corners)
         if image is None:
             continue

@@ -155,15 +155,12 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
 DARKEST = 28         # paper darker than this (gray level) is too dark to read
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
-            strict: bool | None = None, sheet: bool = False, pen: bool = False,
-            alts: list | None = None):
+            strict: bool | None = None, sheet: bool = False, pen: bool = False):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
     region is a found sheet, whose edge along the frame's border is no edge of the paper (a
-    sheet held close runs out of the picture; the digit on it may reach the border). ``alts``,
-    when given, receives callables -> (ink crop, box) or None: other choices of the digit's
-    components, for the caller to judge when the model is unsure of the first."""
+    sheet held close runs out of the picture; the digit on it may reach the border)."""
     h, w = g.shape
     edge = 255 if sheet else 0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
@@ -195,18 +192,14 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
-    ways: list | None = [] if alts is not None else None
     keep, why, cut = select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                   strict=margin > 3 if strict is None else strict,
-                                  room=strict is True and margin <= 3, pen=pen, graze=sheet,
-                                  alts=ways)
+                                  room=strict is True and margin <= 3, pen=pen, graze=sheet)
     if stages is not None:
         stages["mask"] = mask
     if keep is None:
         return None, why, False
     pen = pen or (strict is True and margin <= 3)
-    if ways:
-        alts.extend(lambda k=k: _ink(k, mask, dark, t, colour, paper, pen)[0] for k in ways)
     res, why = _ink(keep, mask, dark, t, colour, paper, pen)
     return res, why, cut and res is not None
 
