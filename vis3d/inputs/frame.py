@@ -13,6 +13,8 @@ The ink found ends in preprocess.normalise, as the pad's does. Numpy and OpenCV 
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -146,13 +148,14 @@ def sheet_tilt(corners) -> tuple[float, float]:
     """(tilt in degrees -45..45, clockwise as seen; how well the edges agree, 0..1) of a
     sheet's outline: its edges' directions modulo 90 degrees, averaged on the circle
     weighted by length (perspective bends them a little; a poor outline much)."""
-    q = np.asarray(corners, np.float64).reshape(-1, 2)
-    d = np.roll(q, -1, axis=0) - q
-    length = np.hypot(d[:, 0], d[:, 1])
-    four = 4.0 * np.arctan2(d[:, 1], d[:, 0])
-    c, s = float((length * np.cos(four)).sum()), float((length * np.sin(four)).sum())
-    agree = float(np.hypot(c, s)) / max(float(length.sum()), 1e-9)
-    return (float(np.degrees(np.arctan2(s, c)) / 4.0) if agree > 0 else 0.0), agree
+    q = [(float(x), float(y)) for x, y in np.asarray(corners).reshape(-1, 2)]
+    c = s = total = 0.0
+    for (x0, y0), (x1, y1) in zip(q, q[1:] + q[:1]):      # plain floats: 4 points
+        length = math.hypot(x1 - x0, y1 - y0)
+        four = 4.0 * math.atan2(y1 - y0, x1 - x0)
+        c, s, total = c + length * math.cos(four), s + length * math.sin(four), total + length
+    agree = math.hypot(c, s) / max(total, 1e-9)
+    return (math.degrees(math.atan2(s, c)) / 4.0 if agree > 0 else 0.0), agree
 
 
 def _upright(ink: np.ndarray, corners) -> np.ndarray:
