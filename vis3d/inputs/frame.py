@@ -27,7 +27,7 @@ from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, 
 CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
 
 NOISY = 0.035       # sensor noise above this share of the paper's level gets a wider blur
-ONLY_NOISE = 0.15   # ... and above this the picture is noise, not a scene (webcam frames <= 0.09)
+ONLY_NOISE = 0.115  # ... above this the picture is noise, not a scene (webcam frames <= 0.09, colour noise 0.13)
 
 
 def _smoothed(gray: np.ndarray, level: float) -> np.ndarray | None:
