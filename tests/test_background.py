@@ -21,6 +21,16 @@ def images(n):
     return [rng.random((28, 28)).astype(np.float32) for _ in range(n)]
 
 
+def submit_and_start(runner, image) -> None:
+    """Submit ``image`` and wait until the worker has taken it (and, with the session's
+    lock held by the caller, blocks in its forward)."""
+    runner.submit(image)
+    for _ in range(200):
+        if runner.busy and runner._pending is None:
+            return
+        threading.Event().wait(0.005)
+
+
 def test_stale_inputs_are_dropped_and_only_the_newest_applied(loaded):
     s = Session(loaded)
     runner = BackgroundRunner(s)
@@ -29,11 +39,7 @@ def test_stale_inputs_are_dropped_and_only_the_newest_applied(loaded):
     s.events.result.connect(lambda _s: results.append(s.image.copy()))
     try:
         with s.lock:                      # the worker blocks in its first forward (a)
-            runner.submit(a)
-            for _ in range(200):
-                if runner.busy and runner._pending is None:
-                    break
-                threading.Event().wait(0.005)
+            submit_and_start(runner, a)
             runner.submit(b)              # waits ...
             runner.submit(c)              # ... and is replaced: b never runs
             assert runner.collect() is None   # nothing finished yet: the session untouched
@@ -90,11 +96,7 @@ def test_an_input_set_directly_meanwhile_is_not_overwritten(loaded):
     old, shown = images(2)
     try:
         with s.lock:                      # the worker blocks in the old input's forward
-            runner.submit(old)
-            for _ in range(200):
-                if runner.busy and runner._pending is None:
-                    break
-                threading.Event().wait(0.005)
+            submit_and_start(runner, old)
         s.set_input(shown, source="image")
         runner.wait()
         v = s.version
