@@ -169,7 +169,7 @@ def _pt_state(path: Path) -> dict:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's own text advises weights_only=False, the unsafe way: not repeated here.
-        if "GLOBAL" not in str(exc) and not _parses_as_pickle(path):
+        if what == "pickle" and not _parses_as_pickle(path):   # (a zip holds torch's own pickle)
             raise Vis3dError(f"{path}: not a readable PyTorch file (broken or not weights: "
                              f"its pickle data cannot be decoded)") from None
         raise Vis3dError(
@@ -291,7 +291,8 @@ def fit(model: nn.Module, found: "_Weights", path: Path, what: str) -> None:
     # Older checkpoints lack BatchNorm's step counter: not used in eval, the model's own stays.
     optional = {k for k in expect if k.endswith("num_batches_tracked") and name[k] not in found.shapes}
     missing = [k for k in expect if name[k] not in found.shapes and k not in optional]
-    extra = [k for k in found.shapes if k not in set(name.values())]
+    used = set(name.values())
+    extra = [k for k in found.shapes if k not in used]
     if missing or extra:
         how = f"missing {', '.join(missing[:5])}" if missing else f"unexpected {', '.join(extra[:5])}"
         more = len(missing or extra) - 5
