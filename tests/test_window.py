@@ -1,5 +1,7 @@
 """The real window under Xvfb, driven through pytest-qt: models, input, hover, pin, defects."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -208,7 +210,28 @@ def test_settings_are_remembered(qtbot, settings):
     third = MainWindow(settings=settings)
     qtbot.addWidget(third)
     assert avail.contains(third.frameGeometry())
-    third.close()
+
+
+def test_a_layout_saved_by_an_older_version_does_not_grow_the_window_off_screen(qtbot, tmp_path):
+    """A settings file written by a version before the docks were tabbed down the right
+    edge (its docks stacked: 2248 px of minimum height) opens at a size that fits."""
+    import shutil
+
+    from PyQt5.QtCore import QSettings
+    from PyQt5.QtWidgets import QApplication
+    from vis3d.ui.app import make_qapp
+    from vis3d.ui.window import MainWindow
+    make_qapp()
+    path = tmp_path / "vis3d.conf"
+    shutil.copy(Path(__file__).parent / "fixtures" / "old_layout.conf", path)
+    win = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.wait(100)
+    avail = QApplication.primaryScreen().availableGeometry()
+    assert avail.contains(win.frameGeometry()), (win.frameGeometry(), avail)
+    win.close()
 
 
 def test_input_photo_is_read_as_a_photo_and_kept_after_the_first_tick(window, qtbot, tmp_path):

@@ -174,3 +174,24 @@ def fit_on_screen(win) -> None:
     y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
     if (x, y) != (frame.x(), frame.y()):
         win.move(x, y)
+
+
+LAYOUT_VERSION = 2   # the docks' saved arrangement; 2: tabbed down the right edge
+
+
+def restore_layout(win, geometry, state) -> None:
+    """The saved window geometry and dock arrangement, kept only where they fit: geometry
+    brought onto the screen, and an arrangement from an older layout version, or one whose
+    docks stacked would make the window taller or wider than the screen, dropped."""
+    from PyQt5.QtCore import QByteArray
+    from PyQt5.QtWidgets import QApplication
+    if isinstance(geometry, QByteArray) and win.restoreGeometry(geometry):
+        fit_on_screen(win)   # saved on a larger or another screen: all of it in view
+    if not isinstance(state, QByteArray):
+        return
+    default = win.saveState(LAYOUT_VERSION)
+    screen = QApplication.primaryScreen()
+    if win.restoreState(state, LAYOUT_VERSION) and screen is not None:
+        need, avail = win.minimumSizeHint(), screen.availableGeometry()
+        if need.height() > avail.height() or need.width() > avail.width():
+            win.restoreState(default, LAYOUT_VERSION)

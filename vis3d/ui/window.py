@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
+from PyQt5.QtCore import QSettings, Qt, QTimer
 from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QTabWidget, QVBoxLayout,
                              QWidget)
 
@@ -32,6 +32,7 @@ from vis3d.ui.details import DetailsPanel
 from vis3d.ui.panels import ColorBar, ImageView, PredictionPanel
 from vis3d.ui.scene_mouse import SceneMouse
 from vis3d.ui.toolbar import build_toolbar
+from vis3d.ui.app import LAYOUT_VERSION
 
 TICK_MS = 16
 
@@ -185,13 +186,8 @@ class MainWindow(QMainWindow):
         self._update_colorbar()
 
     def _restore(self) -> None:
-        geo = self.settings.value("geometry")
-        if isinstance(geo, QByteArray) and self.restoreGeometry(geo):
-            from vis3d.ui.app import fit_on_screen
-            fit_on_screen(self)   # saved on a larger or another screen: all of it in view
-        st = self.settings.value("window_state")
-        if isinstance(st, QByteArray):
-            self.restoreState(st)
+        from vis3d.ui.app import restore_layout
+        restore_layout(self, self.settings.value("geometry"), self.settings.value("window_state"))
 
     # --- the tick -----------------------------------------------------------------------
     def tick(self) -> None:
@@ -388,7 +384,7 @@ class MainWindow(QMainWindow):
         self.insight.jobs.shutdown()
         self.inputs.close_camera()
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("window_state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("pen", self.inputs.pen.value())
         self.settings.sync()
         super().closeEvent(event)
