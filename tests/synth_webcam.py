@@ -337,10 +337,10 @@ def frames(images, labels, kind: str, n: int, seed: int, sizes=SIZES, hd_quality
             yield f"{i:03d}_{labels[idx[i]]}_{size[1]}", int(labels[idx[i]]), frame, jpeg
 
 
-FIXTURE_COUNT = 30
+FIXTURE_COUNT = 60
 FIXTURE_SEEDS = {k: 7100 + 10 * i for i, k in enumerate(KINDS)}
 # the committed sets: two of three frames at 640x480 (JPEG quality <= 75), the rest at 720p
-# and 1080p (quality <= 40), to keep the repository small (under 1 MB a kind)
+# and 1080p (quality <= 40), to keep the repository small (under 2 MB a kind)
 FIXTURE_SIZES = (SIZES[0], SIZES[0], SIZES[1], SIZES[0], SIZES[0], SIZES[2])
 
 
