@@ -3,6 +3,7 @@ per resolution, with the failures written as PNGs (frame, ink mask, 28x28) to lo
 
     .venv/bin/python scripts/webcam_eval.py --seed 22 --n 60 [--kinds held,sticky] [--dump DIR]
     .venv/bin/python scripts/webcam_eval.py --fixtures        # the committed sets
+    .venv/bin/python scripts/webcam_eval.py --renderer alt --seed 1 --n 60   # the 2nd renderer
 
 Each kind's frames come from their own seed (``seed + 10 * kind index``, as the tests do).
 """
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests")]
 
 import synth_webcam as sw  # noqa: E402
+import synth_webcam_alt as sw_alt  # noqa: E402
 
 
 def _panel(frame, stages, image, text):
@@ -46,13 +48,14 @@ def _panel(frame, stages, image, text):
 CACHE = Path("/tmp/webcam_eval_cache")
 
 
-def _cached(split, kind, n, seed):
+def _cached(split, kind, n, seed, renderer="main"):
     """The generator's frames, kept as their JPEG bytes (decoding them gives the same frame)."""
-    folder = CACHE / f"{kind}_{seed}_{n}"
+    gen = sw_alt if renderer == "alt" else sw
+    folder = CACHE / f"{'alt_' if renderer == 'alt' else ''}{kind}_{seed}_{n}"
     if not folder.is_dir():
         tmp = folder.with_suffix(".part")
         tmp.mkdir(parents=True, exist_ok=True)
-        for name, _, _, jpeg in sw.frames(split.images, split.labels, kind, n, seed):
+        for name, _, _, jpeg in gen.frames(split.images, split.labels, kind, n, seed):
             (tmp / f"{name}.jpg").write_bytes(jpeg)
         tmp.rename(folder)
     for f in sorted(folder.glob("*.jpg")):
@@ -67,6 +70,9 @@ def main() -> int:
     ap.add_argument("--kinds", default=",".join(sw.KINDS))
     ap.add_argument("--dump", default="")
     ap.add_argument("--fixtures", action="store_true")
+    ap.add_argument("--renderer", choices=("main", "alt"), default="main",
+                    help="fresh frames from tests/synth_webcam.py (main) or the second, "
+                         "independent renderer tests/synth_webcam_alt.py (alt)")
     ap.add_argument("--model", default="mnist_cnn")
     ap.add_argument("--no-score", action="store_true",
                     help="no model scoring of rival candidate regions (the pipeline alone)")
@@ -94,7 +100,7 @@ def main() -> int:
             items = ((f.stem, None if f.stem.split("_")[1] == "none" else int(f.stem.split("_")[1]),
                       cv2.imread(str(f)), None) for f in files)
         else:
-            items = _cached(split, kind, args.n, args.seed + 10 * sw.KINDS.index(kind))
+            items = _cached(split, kind, args.n, args.seed + 10 * sw.KINDS.index(kind), args.renderer)
         per_size: dict[int, list[bool]] = {}
         reasons: dict[str, int] = {}
         times: list[float] = []

@@ -64,8 +64,15 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
-        ink_col = None if colour is None else cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
-        out[j] = not not_ink(own, ink_col, paper, work_px, pen=pen or bright > 0.0)
+        ink_col = local = None
+        if colour is not None:
+            ink_col = cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
+            # the paper it is written on: the colour right around it (a yellow note in a
+            # lavender room is yellow paper; against the frame's mean, dark marker on it
+            # would look orange, like skin)
+            local = cv2.mean(colour[y0:y1, x0:x1], mask=np.uint8(away[y0:y1, x0:x1] == 0))[:3]
+        out[j] = not not_ink(own, ink_col, local if local is not None else paper, work_px,
+                             pen=pen or bright > 0.0)
     return out
 
 
@@ -94,6 +101,8 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     in_zone = np.bincount(labels[zone > 0], minlength=n)
     edge = touching & (in_zone > 0.5 * areas)
     cand = cand[~edge[cand]]
+    if not strict:
+        cand = cand[~_spans(stats[cand], mask.shape)]
     if cand.size == 0:
         return None, "no ink on the paper", False
     if g is not None:
@@ -122,6 +131,16 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
     return _lut(n, keep)[labels], "", bool(touching[keep].any())
+
+
+def _spans(boxes: np.ndarray, shape) -> np.ndarray:
+    """Which components (their stats rows) reach two sides of the picture: a sheet's edge, a
+    table's or a shadow's running through the frame, never a digit held up to be read."""
+    h, w = shape
+    x, y, bw, bh = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    sides = (np.int32(x <= 2) + np.int32(y <= 2) + np.int32(x + bw >= w - 2)
+             + np.int32(y + bh >= h - 2))
+    return sides >= 2
 
 
 def _lut(n: int, keep) -> np.ndarray:
