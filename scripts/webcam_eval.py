@@ -103,6 +103,7 @@ def main() -> int:
             items = _cached(split, kind, args.n, args.seed + 10 * sw.KINDS.index(kind), args.renderer)
         per_size: dict[int, list[bool]] = {}
         reasons: dict[str, int] = {}
+        paths: dict[str, int] = {}
         times: list[float] = []
         for name, label, frame, _ in items:
             stages: dict = {}
@@ -121,6 +122,8 @@ def main() -> int:
                 why = prep.reason or f"wrong ({got} p={p:.2f})" if got is not None else prep.reason
                 why = why if got is None else ("wrong, confident" if p > 0.9 else "wrong")
                 reasons[why] = reasons.get(why, 0) + 1
+                path = str(stages.get("path"))
+                paths[path] = paths.get(path, 0) + 1
             per_size.setdefault(frame.shape[0], []).append(ok)
             if not ok and dump:
                 text = f"{kind} {name} truth={label} got={got} p={p:.2f} {prep.reason} [{stages.get('path')}]"
@@ -131,6 +134,7 @@ def main() -> int:
         print(f"{kind:9s} {np.mean(hits):6.1%} of {len(hits):3d}   ({sizes})  "
               f"median {1000 * np.median(times):.1f} ms", flush=True)
         print("          failures:", dict(sorted(reasons.items(), key=lambda kv: -kv[1])))
+        print("          by path:", dict(sorted(paths.items(), key=lambda kv: -kv[1])))
     print(f"time {time.perf_counter() - t_all:.0f} s")
     return 0
 

@@ -119,6 +119,12 @@ def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
     return out
 
 
+# the median log-brightness step (per low-res pixel) along a sheet's outline: a sheet's cut
+# edge; soft shading on a wall stays under 0.03. A webcam's gamma halves a sheet's contrast
+# against a light wall (0.9 against 0.6 reflectance comes out as 0.95 against 0.79)
+SHARP = 0.06
+
+
 def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
     """(outline, corners) of one bright piece grown back over its cut rim, or None when it is
     no sheet (all the frame, too small, or bounded by soft shading rather than an edge)."""
@@ -134,7 +140,7 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
     if inner.sum() < 8:
         return None
     edge = float(np.median(grad[pts[inner, 1], pts[inner, 0]]))
-    if edge < 0.12:               # a soft shading boundary, not the edge of a sheet
+    if edge < SHARP:              # a soft shading boundary, not the edge of a sheet
         return None
     hull = cv2.convexHull(contour)
     peri = cv2.arcLength(hull, True)
