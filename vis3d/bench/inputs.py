@@ -1,6 +1,10 @@
 """Preprocessing speed: pad (280x280) and camera input -> 28x28, medians in ms. The camera
-at 640x480 (``camera_ms``) and at the HD sizes webcams deliver by default (``camera_720p_ms``,
-``camera_1080p_ms``: the same photos scaled up, so the pipeline's reduction is measured too).
+at 640x480 (``camera_ms``: every 640x480 sample frame, the two photos and two webcam frames
+of each kind scripts/bench_samples.py renders: a digit on a notebook page, a held slip, a dim
+room, a sticky note, nothing held up) and at the HD sizes webcams deliver by default
+(``camera_1080p_ms``: one 1920x1080 webcam frame of each kind, rendered at that size;
+``camera_720p_ms``: the same frames reduced to 1280x720, a real 16:9 scene as a 720p webcam
+sees it). Without HD samples the 640x480 frames are scaled up instead (:func:`_to_size`).
 
 Runs OpenCV on one thread (as the window does, leaving the other core to the renderer).
 Inputs are the bundled samples (assets/samples); without them a digit is drawn with
@@ -33,21 +37,27 @@ def _fallback_inputs() -> tuple[list[np.ndarray], list[np.ndarray]]:
     return pads, frames
 
 
-def sample_inputs() -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(pad images, camera frames) from assets/samples, else drawn ones."""
+def _read(folder, pattern: str, flags: int) -> list[np.ndarray]:
+    images = [cv2.imread(str(p), flags) for p in sorted(folder.glob(pattern))]
+    return [i for i in images if i is not None]
+
+
+def sample_inputs(hd: bool = False):
+    """(pad images, 640x480 camera frames) from assets/samples, else drawn ones; with
+    ``hd``, also the 1920x1080 webcam frames (a third list, maybe empty)."""
     try:
         from vis3d.paths import assets_dir
         folder = assets_dir() / "samples"
-        pads = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED) for p in sorted(folder.glob("pad_*.png"))]
-        frames = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sorted(folder.glob("camera_*.jpg"))]
-        pads = [p for p in pads if p is not None]
-        frames = [f for f in frames if f is not None]
+        pads = _read(folder, "pad_*.png", cv2.IMREAD_UNCHANGED)
+        frames = [f for f in _read(folder, "camera_*.jpg", cv2.IMREAD_COLOR)
+                  + _read(folder, "webcam_*.jpg", cv2.IMREAD_COLOR) if f.shape[:2] == (480, 640)]
+        big = _read(folder, "webcam_1080_*.jpg", cv2.IMREAD_COLOR) if hd else []
     except FileNotFoundError:
-        pads, frames = [], []
+        pads, frames, big = [], [], []
     if not pads or not frames:
         fb_pads, fb_frames = _fallback_inputs()
         pads, frames = pads or fb_pads, frames or fb_frames
-    return pads, frames
+    return (pads, frames, big) if hd else (pads, frames)
 
 
 def _to_size(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -79,12 +89,16 @@ def measure(repeat: int = 300) -> dict:
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        pads, frames = sample_inputs()
+        pads, frames, big = sample_inputs(hd=True)
         repeat = max(1, int(repeat))
         out = {"pad_ms": round(_median_ms(preprocess.prepare_pad, pads, repeat), 4),
                "camera_ms": round(_median_ms(preprocess.prepare_camera, frames, repeat), 4)}
         for key, size in (("camera_720p_ms", (1280, 720)), ("camera_1080p_ms", (1920, 1080))):
-            hd = [_to_size(f, size) for f in frames]
+            if big:       # real HD frames (reduced to 720p as a camera's scaler would)
+                hd = [f if f.shape[1] == size[0] else
+                      cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in big]
+            else:
+                hd = [_to_size(f, size) for f in frames]
             out[key] = round(_median_ms(preprocess.prepare_camera, hd, max(1, repeat // 2)), 4)
         return out
     finally:
