@@ -79,11 +79,13 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False):
+                  graze: bool = False, size: tuple[int, int] | None = None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
-    sheet's edge (little of it near the edge) still counts as away from it."""
+    sheet's edge (little of it near the edge) still counts as away from it. ``size``: the
+    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image)."""
+    size = size or mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
         return None, "no ink on the paper", False
@@ -108,7 +110,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
         bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
-        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, mask.shape[1] / 640.0,
+        cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, size[1] / 640.0,
                                region, bright, pen)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
@@ -121,7 +123,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         pool = inner if inner.size and areas[inner].max() >= 0.25 * areas[cand].max() else cand
     main = pool[np.argmax(areas[pool])]
     x, y, w, h = stats[main, :4]
-    short = min(mask.shape)
+    short = min(size)
     if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
     keep = _group(main, pool, stats, areas, 0.5)

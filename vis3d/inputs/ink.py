@@ -29,30 +29,46 @@ def line_angle(dark: np.ndarray) -> tuple[float, float]:
     c2 = gx * gx - gy * gy                     # |g|^2 cos 2phi
     s2 = 2.0 * gx * gy                         # |g|^2 sin 2phi
     mag = cv2.magnitude(c2, s2) + 1e-6         # |g|^2
-    c4 = float(((c2 * c2 - s2 * s2) / mag).sum())     # |g|^2 cos 4phi
-    s4 = float((2.0 * c2 * s2 / mag).sum())
-    total = float(mag.sum())
+    # sums in float64: the same on a crop of the image (zero outside) as on all of it
+    c4 = float(((c2 * c2 - s2 * s2) / mag).sum(dtype=np.float64))     # |g|^2 cos 4phi
+    s4 = float((2.0 * c2 * s2 / mag).sum(dtype=np.float64))
+    total = float(mag.sum(dtype=np.float64))
     if total <= 1e-3:
         return 0.0, 0.0
     return float(np.degrees(np.arctan2(s4, c4)) / 4.0), float(np.hypot(c4, s4)) / total
 
 
-def remove_lines(dark: np.ndarray, length: int) -> np.ndarray:
+def remove_lines(dark: np.ndarray, length: int, crop=None) -> np.ndarray:
     """The long straight thin lines (uint8) of a uint8 darkness image (ink bright), to be
-    subtracted. Only structures under 5 pixels wide count: a thick stroke is never a rule."""
+    subtracted. Only structures under 5 pixels wide count: a thick stroke is never a rule.
+    ``crop``: (x0, y0, w, h) when ``dark`` is the part at (x0, y0) of a w x h image that is
+    zero around it (x0, y0 even): the lines are found as on the whole image."""
     dark = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
     angle, strength = line_angle(dark[::2, ::2])
     if strength < ANISOTROPY:
         return np.zeros_like(dark)
-    lines = _lines_at(dark, angle, max(9, int(length)))
+    lines = _lines_at(dark, angle, max(9, int(length)), crop)
     return cv2.dilate(lines, np.ones((3, 3), np.uint8))
 
 
-def _lines_at(dark: np.ndarray, angle: float, length: int) -> np.ndarray:
+def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndarray:
     """The long thin lines of ``dark`` at ``angle`` (degrees) and its perpendicular."""
     h, w = dark.shape
-    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
-    rot = cv2.warpAffine(dark, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    x0, y0, fw, fh = crop or (0, 0, w, h)
+    # turned about the whole image's centre, into the part of the whole turned image the
+    # crop covers: the same pixels sampled as when all of the image is turned
+    m = cv2.getRotationMatrix2D((fw / 2.0, fh / 2.0), angle, 1.0)
+    size = (w, h)
+    if (w, h) != (fw, fh):
+        turned = np.array([[x0, y0, 1.0], [x0 + w, y0, 1.0], [x0, y0 + h, 1.0],
+                           [x0 + w, y0 + h, 1.0]]) @ m.T
+        cx0, cy0 = max(0, int(np.floor(turned[:, 0].min())) - 1), \
+            max(0, int(np.floor(turned[:, 1].min())) - 1)
+        cx1, cy1 = min(fw, int(np.ceil(turned[:, 0].max())) + 2), \
+            min(fh, int(np.ceil(turned[:, 1].max())) + 2)
+        m[:, 2] += m[:, :2] @ (x0, y0) - (cx0, cy0)
+        size = (max(1, cx1 - cx0), max(1, cy1 - cy0))
+    rot = cv2.warpAffine(dark, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lines = None
     for along, across in (((1, length), (ACROSS, 1)), ((length, 1), (1, ACROSS))):
         # a line drifts by a pixel or two over the kernel (perspective turns the lines

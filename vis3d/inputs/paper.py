@@ -159,6 +159,35 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
 
 
 DARKEST = 28         # paper darker than this (gray level) is too dark to read
+PAD = 8              # a crop around the region keeps this many pixels of the frame beside it
+
+
+def _window(region: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the part of the working image ``extract`` needs to look at, the
+    region's box grown by PAD (its origin even, so a 2x subsampling samples the same
+    pixels). Outside the region everything is zero: with PAD pixels of it kept around the
+    region, every filter on the crop gives what it gives on the whole image."""
+    h, w = region.shape
+    x, y, bw, bh = cv2.boundingRect(region)
+    if bw == 0 or bh == 0:
+        return 0, 0, w, h
+    x0, y0 = max(0, x - PAD) & ~1, max(0, y - PAD) & ~1
+    return x0, y0, min(w, x + bw + PAD), min(h, y + bh + PAD)
+
+
+def _otsu(dark8: np.ndarray, size: tuple[int, int]) -> float:
+    """Otsu's threshold of a crop of an image of ``size`` (h, w) that is zero outside it: as
+    on the whole image (the zeros count)."""
+    if dark8.shape == size:
+        return cv2.threshold(dark8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    # the crop's histogram and the zeros around it, as OpenCV counts them: the crop laid on
+    # a zero row the size of the rest
+    rest = size[0] * size[1] - dark8.size
+    row = np.zeros((1, dark8.size + rest), np.uint8)
+    row[0, :dark8.size] = dark8.ravel()
+    return cv2.threshold(row, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+
+
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
             strict: bool | None = None, sheet: bool = False, pen: bool = False):
@@ -166,8 +195,12 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
     region is a found sheet, whose edge along the frame's border is no edge of the paper (a
-    sheet held close runs out of the picture; the digit on it may reach the border)."""
+    sheet held close runs out of the picture; the digit on it may reach the border).
+    Works on the region's box only (:func:`_window`); sizes go by the whole image's."""
     h, w = g.shape
+    x0, y0, x1, y1 = _window(region)
+    g, bg, region = g[y0:y1, x0:x1], bg[y0:y1, x0:x1], region[y0:y1, x0:x1]
+    colour = None if colour is None else colour[y0:y1, x0:x1]
     edge = 255 if sheet else 0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
     region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=edge)
@@ -184,10 +217,10 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
-    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w)) * np.float32(1 / 255)
+    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h)) \
+        * np.float32(1 / 255)
     np.maximum(dark, 0.0, out=dark)
-    otsu, _ = cv2.threshold((dark * 255.0).astype(np.uint8), 0, 255,
-                            cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    otsu = _otsu((dark * 255.0).astype(np.uint8), (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
     _, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
@@ -200,23 +233,31 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     keep, why, cut = select_digit(mask, band, zone, region_area, g, colour, paper, region,
                                   strict=margin > 3 if strict is None else strict,
-                                  room=strict is True and margin <= 3, pen=pen, graze=sheet)
+                                  room=strict is True and margin <= 3, pen=pen, graze=sheet,
+                                  size=(h, w))
     if stages is not None:
-        stages["mask"] = mask
+        whole = mask
+        if mask.shape != (h, w):
+            whole = np.zeros((h, w), np.uint8)
+            whole[y0:y1, x0:x1] = mask
+        stages["mask"] = whole
     if keep is None:
         return None, why, False
     pen = pen or (strict is True and margin <= 3)
-    res, why = _ink(keep, mask, dark, t, colour, paper, pen)
+    res, why = _ink(keep, mask, dark, t, colour, paper, pen, w / 640.0)
+    if res is not None:
+        ink, (bx0, by0, bx1, by1) = res
+        res = ink, (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
     return res, why, cut and res is not None
 
 
-def _ink(keep, mask, dark, t, colour, paper, pen):
+def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
     """The kept components' ink, cropped -> ((ink, box), '') or (None, why it is no ink)."""
     h, w = mask.shape
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
     ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
-    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, w / 640.0, pen=pen)
+    why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, work_px, pen=pen)
     if why:
         return None, why
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
