@@ -212,7 +212,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     region_area = int(np.count_nonzero(region))
     if region_area < 0.02 * h * w:
         return None, "no paper in view", False
-    if float(bg[region > 0].mean()) < DARKEST:
+    if cv2.mean(bg, mask=region)[0] < DARKEST:
         return None, "too dark", False
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
@@ -225,7 +225,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
     _, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
     strong = np.zeros(int(weak.max()) + 1, np.uint8)
-    strong[np.unique(weak[dark > t])] = 255
+    strong[weak[dark > t]] = 255
     strong[0] = 0
     mask = strong[weak]
     if sheet:
