@@ -51,23 +51,39 @@ def remove_lines(dark: np.ndarray, length: int, crop=None) -> np.ndarray:
     return cv2.dilate(lines, np.ones((3, 3), np.uint8))
 
 
+def _extent(dark: np.ndarray) -> np.ndarray | None:
+    """The points that bound the non-zero pixels of ``dark`` in every direction (the first
+    and last one of each row: the convex hull's corners are among them), (n, 2) x, y; None
+    when all is zero."""
+    rows = np.flatnonzero(dark.any(axis=1))
+    if rows.size == 0:
+        return None
+    on = dark[rows] > 0
+    first, last = on.argmax(axis=1), dark.shape[1] - 1 - on[:, ::-1].argmax(axis=1)
+    return np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)]).astype(np.float64)
+
+
+EDGE = 6             # the turned image keeps this many zero pixels around the lines' image
+
+
 def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndarray:
     """The long thin lines of ``dark`` at ``angle`` (degrees) and its perpendicular."""
     h, w = dark.shape
     x0, y0, fw, fh = crop or (0, 0, w, h)
-    # turned about the whole image's centre, into the part of the whole turned image the
-    # crop covers: the same pixels sampled as when all of the image is turned
+    # turned about the whole image's centre, into the part of the whole turned image where
+    # ``dark`` is not zero (a tilted sheet is upright there: far less than its box), EDGE
+    # pixels wider: the same pixels sampled, and every filter below gives the same there
+    # as on all of the turned image, which is zero around that part
     m = cv2.getRotationMatrix2D((fw / 2.0, fh / 2.0), angle, 1.0)
-    size = (w, h)
-    if (w, h) != (fw, fh):
-        turned = np.array([[x0, y0, 1.0], [x0 + w, y0, 1.0], [x0, y0 + h, 1.0],
-                           [x0 + w, y0 + h, 1.0]]) @ m.T
-        cx0, cy0 = max(0, int(np.floor(turned[:, 0].min())) - 1), \
-            max(0, int(np.floor(turned[:, 1].min())) - 1)
-        cx1, cy1 = min(fw, int(np.ceil(turned[:, 0].max())) + 2), \
-            min(fh, int(np.ceil(turned[:, 1].max())) + 2)
-        m[:, 2] += m[:, :2] @ (x0, y0) - (cx0, cy0)
-        size = (max(1, cx1 - cx0), max(1, cy1 - cy0))
+    ends = _extent(dark)
+    if ends is None:
+        return np.zeros_like(dark)
+    turned = (ends + (x0, y0)) @ m[:, :2].T + m[:, 2]
+    cx0, cy0 = (max(0, int(np.floor(v)) - EDGE) for v in turned.min(axis=0))
+    cx1 = min(fw, int(np.ceil(turned[:, 0].max())) + EDGE + 1)
+    cy1 = min(fh, int(np.ceil(turned[:, 1].max())) + EDGE + 1)
+    m[:, 2] += m[:, :2] @ (x0, y0) - (cx0, cy0)
+    size = (max(1, cx1 - cx0), max(1, cy1 - cy0))
     rot = cv2.warpAffine(dark, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lines = None
     for along, across in (((1, length), (ACROSS, 1)), ((length, 1), (1, ACROSS))):
