@@ -1,0 +1,123 @@
+"""The camera pipeline's speed-ups give what the whole-image computation gives.
+
+paper.extract works on the region's box only (the rest of the working image is zero to it):
+the lines found on a crop, Otsu's threshold counting the zeros around it, and the ink mask
+and box must be those of the whole image; paper.percentile must be np.percentile to the bit.
+Real webcam frames from the committed fixtures (tests/fixtures/webcam). The bench's sample
+frames (assets/samples) cover every kind, at 640x480 and at 1920x1080.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vis3d.inputs import convert, ink, paper
+from vis3d.inputs.frame import CAMERA_WIDTH, _smoothed
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
+FRAMES = ("held/001_1_480.jpg", "held/013_3_480.jpg", "dim/007_7_480.jpg",
+          "dim/017_7_1080.jpg", "empty/001_none_480.jpg", "held/008_8_720.jpg")
+
+
+def _work(name: str):
+    gray, colour, _, _ = convert.reduced(cv2.imread(str(FIXTURES / name)), CAMERA_WIDTH)
+    g = _smoothed(gray, float(np.percentile(gray, 99)))
+    bg, low_bg, low_gray = paper.background(g)
+    return g, bg, colour, low_bg, low_gray
+
+
+def _sheet_region(g, low_bg, low_gray) -> np.ndarray:
+    """The first sheet found, as a region at the working size (as frame._on_sheet makes it)."""
+    sheets = paper.find_sheets(low_bg, low_gray)
+    assert sheets, "a sheet is held up in these frames"
+    h, w = g.shape
+    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
+    region = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(region, [np.round((sheets[0][0] + 0.5) * sxy - 0.5).astype(np.int32)], 255)
+    return region
+
+
+def _dark(g, bg, region) -> np.ndarray:
+    dark = np.clip(1.0 - g.astype(np.float32) / np.maximum(bg, 1.0), 0.0, 1.0)
+    dark[region == 0] = 0.0
+    return (dark * 255.0).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_lines_and_otsu_on_the_crop_are_those_of_the_whole_image(name):
+    g, bg, _, low_bg, low_gray = _work(name)
+    region = cv2.erode(_sheet_region(g, low_bg, low_gray), np.ones((9, 9), np.uint8))
+    d8 = _dark(g, bg, region)
+    h, w = d8.shape
+    x0, y0, x1, y1 = paper._window(region)
+    assert (x1 - x0) * (y1 - y0) < 0.95 * h * w, "a crop, not the whole image"
+    length = 0.3 * min(h, w)
+    whole = ink.remove_lines(d8, length)
+    crop = ink.remove_lines(d8[y0:y1, x0:x1], length, (x0, y0, w, h))
+    assert whole.any(), "lines to find (ruled paper or the sheet's edges)"
+    # the same pixels sampled when turned: at most a level's rounding here and there
+    diff = np.abs(whole[y0:y1, x0:x1].astype(int) - crop.astype(int))
+    assert diff.max() <= 1 and np.count_nonzero(diff) <= 0.001 * diff.size
+    full_otsu = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    assert paper._otsu(d8[y0:y1, x0:x1], (h, w)) == full_otsu
+    assert paper._otsu(d8, (h, w)) == full_otsu
+
+
+def test_otsu_on_a_crop_alone_would_differ():
+    """Why _otsu counts the zeros around the crop: on these frames Otsu's level of the crop
+    alone is another one for some (the test above would not hold with it)."""
+    differs = 0
+    for name in FRAMES:
+        g, bg, _, low_bg, low_gray = _work(name)
+        region = cv2.erode(_sheet_region(g, low_bg, low_gray), np.ones((9, 9), np.uint8))
+        d8 = _dark(g, bg, region)
+        x0, y0, x1, y1 = paper._window(region)
+        full = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+        alone = cv2.threshold(d8[y0:y1, x0:x1], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+        differs += alone != full
+    assert differs >= 1
+
+
+@pytest.mark.parametrize("name", FRAMES)
+def test_extract_on_the_crop_matches_extract_on_the_whole_image(name, monkeypatch):
+    g, bg, colour, low_bg, low_gray = _work(name)
+    region = _sheet_region(g, low_bg, low_gray)
+    got, cropped = {}, {}
+    res_c, why_c, cut_c = paper.extract(g, bg, region, 9, colour, cropped, sheet=True)
+    h, w = g.shape
+    monkeypatch.setattr(paper, "_window", lambda r: (0, 0, w, h))     # the whole image
+    res_w, why_w, cut_w = paper.extract(g, bg, region, 9, colour, got, sheet=True)
+    assert (why_c, cut_c) == (why_w, cut_w)
+    assert cropped["mask"].shape == (h, w)
+    assert np.count_nonzero(cropped["mask"] != got["mask"]) <= 2
+    assert (res_c is None) == (res_w is None)
+    if res_w is not None:
+        assert res_c[1] == res_w[1]
+        assert np.abs(res_c[0] - res_w[0]).max() < 0.02
+
+
+def test_percentile_is_numpys_to_the_bit():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 7, 100, 4800, 5001):
+        for _ in range(30):
+            a = (rng.random(n) ** rng.uniform(0.2, 4) * 9).astype(np.float32)
+            for q in (75, (3, 97), 50, 0, 100):
+                want, got = np.percentile(a, q), paper.percentile(a, q)
+                assert np.asarray(got).dtype == np.asarray(want).dtype
+                assert np.array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_bench_samples_cover_every_kind_at_640_and_1080():
+    from vis3d.bench.inputs import sample_inputs
+    pads, frames, big = sample_inputs(hd=True)
+    assert len(pads) == 10
+    assert len(frames) == 12 and all(f.shape == (480, 640, 3) for f in frames)
+    assert len(big) == 5 and all(f.shape == (1080, 1920, 3) for f in big)
+    from vis3d.paths import assets_dir
+    names = {p.stem for p in (assets_dir() / "samples").glob("webcam_*.jpg")}
+    for kind in ("notebook", "held", "dim", "sticky", "empty"):
+        assert {f"webcam_{kind}_0", f"webcam_{kind}_1", f"webcam_1080_{kind}"} <= names
