@@ -84,18 +84,27 @@ def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndar
     cy1 = min(fh, int(np.ceil(turned[:, 1].max())) + EDGE + 1)
     m[:, 2] += m[:, :2] @ (x0, y0) - (cx0, cy0)
     size = (max(1, cx1 - cx0), max(1, cy1 - cy0))
-    rot = cv2.warpAffine(dark, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    rot = cv2.warpAffine(dark, m, size, flags=cv2.INTER_LINEAR, borderMode=_border(dark))
+    # a line drifts by a pixel or two over the kernel (perspective turns the lines across
+    # the page, the angle is off by a degree): widen it across first (ACROSS), then keep
+    # what is long along. Both directions with the long kernel down the columns (OpenCV's
+    # faster direction): the lines along the rows are found in the transposed image.
     lines = None
-    for along, across in (((1, length), (ACROSS, 1)), ((length, 1), (1, ACROSS))):
-        # a line drifts by a pixel or two over the kernel (perspective turns the lines
-        # across the page, the angle is off by a degree): widen it across first (ACROSS),
-        # then keep what is long along
-        wide = cv2.dilate(rot, np.ones(across, np.uint8))
-        opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones(along, np.uint8))
-        opened = cv2.erode(opened, np.ones(across, np.uint8))
-        lines = opened if lines is None else cv2.max(lines, opened)
+    for src in (cv2.transpose(rot), rot):
+        wide = cv2.dilate(src, np.ones((1, ACROSS), np.uint8))
+        opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+        opened = cv2.erode(opened, np.ones((1, ACROSS), np.uint8))
+        lines = cv2.transpose(opened) if lines is None else cv2.max(lines, opened)
     return cv2.warpAffine(lines, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
+                          borderMode=_border(lines))
+
+
+def _border(image: np.ndarray) -> int:
+    """How a warp reads outside ``image``: as its edge (replicated), or as zero when its
+    edge is zero anyway (the same values, and a faster warp)."""
+    if image[0].any() or image[-1].any() or image[:, 0].any() or image[:, -1].any():
+        return cv2.BORDER_REPLICATE
+    return cv2.BORDER_CONSTANT
 
 
 def stroke_width(mask: np.ndarray) -> float:
