@@ -253,10 +253,10 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
-    keep, why, cut = select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                                  strict=margin > 3 if strict is None else strict,
-                                  room=strict is True and margin <= 3, pen=pen, graze=sheet,
-                                  size=(h, w))
+    room = strict is True and margin <= 3
+    keep, why, cut = _select(mask, band, zone, region_area, g, colour, paper, region,
+                             strict=margin > 3 if strict is None else strict, room=room,
+                             pen=pen, graze=sheet, size=(h, w))
     if stages is not None:
         whole = mask
         if mask.shape != (h, w):
@@ -265,12 +265,35 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
         stages["mask"] = whole
     if keep is None:
         return None, why, False
-    pen = pen or (strict is True and margin <= 3)
+    pen = pen or room
     res, why = _ink(keep, mask, dark, t, colour, paper, pen, w / 640.0)
     if res is not None:
         ink, (bx0, by0, bx1, by1) = res
         res = ink, (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
     return res, why, cut and res is not None
+
+
+def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, **kw):
+    """select_digit on the ink's box only (grown by the widest ring of paper it looks at
+    around a component, and the 5x5 grown strokes it leaves out of it): the components,
+    their surroundings and so the choice are the same as on all of ``mask``."""
+    x, y, bw, bh = cv2.boundingRect(mask)
+    h, w = mask.shape
+    if room or bw == 0:             # (the room's test reads the whole image's brightness)
+        return select_digit(mask, band, zone, region_area, g, colour, paper, region,
+                            room=room, **kw)
+    grow = max(3, int(0.12 * max(bw, bh))) + 3
+    x0, y0 = max(0, x - grow) & ~1, max(0, y - grow) & ~1    # even: the same labels' order
+    x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
+    part = np.s_[y0:y1, x0:x1]
+    keep, why, cut = select_digit(mask[part], band[part], zone[part], region_area, g[part],
+                                  None if colour is None else colour[part], paper, region[part],
+                                  room=room, **kw)
+    if keep is not None and keep.shape != mask.shape:
+        whole = np.zeros_like(mask)
+        whole[part] = keep
+        keep = whole
+    return keep, why, cut
 
 
 def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
