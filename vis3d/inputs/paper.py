@@ -188,7 +188,9 @@ def _window(region: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1): the part of the working image ``extract`` needs to look at, the
     region's box grown by PAD (its origin even, so a 2x subsampling samples the same
     pixels). Outside the region everything is zero: with PAD pixels of it kept around the
-    region, every filter on the crop gives what it gives on the whole image."""
+    region, every filter on the crop gives what it gives on the whole image; and a component
+    is never within PAD of a crop's side that is not the image's, so whether it reaches the
+    picture's sides (choose._spans) does not change either."""
     h, w = region.shape
     x, y, bw, bh = cv2.boundingRect(region)
     if bw == 0 or bh == 0:
@@ -276,7 +278,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
 def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, **kw):
     """select_digit on the ink's box only (grown by the widest ring of paper it looks at
     around a component, and the 5x5 grown strokes it leaves out of it): the components,
-    their surroundings and so the choice are the same as on all of ``mask``."""
+    their surroundings and so the choice are the same as on all of ``mask``; no component
+    comes within 6 pixels of a side of the box that is not the image's (choose._spans)."""
     x, y, bw, bh = cv2.boundingRect(mask)
     h, w = mask.shape
     if room or bw == 0:             # (the room's test reads the whole image's brightness)
