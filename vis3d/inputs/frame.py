@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
+from vis3d.inputs.ink import not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, extract, fills_frame, find_sheets,
                                 one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
@@ -208,7 +209,14 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     note: dict = {"why": "no ink on the paper", "corners": None}
     best = None                          # (score, image, box, corners, mask)
     seen = 0
+    refused = ""                         # why the candidates seen were no pen's digit
     for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
+        x0, y0, x1, y1 = res[1]
+        why = not_written(res[0], 1.0 - g[y0:y1, x0:x1] / np.maximum(bg[y0:y1, x0:x1], 1.0),
+                          g.shape[1] / 640.0)
+        if why:
+            refused = refused or why
+            continue
         image = _image(res, corners)
         if image is None:
             continue
@@ -223,7 +231,7 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
         if best[0] >= SURE or seen > RIVALS:
             break
     if best is None:
-        return Prepared(None, "camera", note["why"], sheet=note["corners"])
+        return Prepared(None, "camera", refused or note["why"], sheet=note["corners"])
     _, image, box, corners, mask = best
     if stages is not None and mask is not None:
         stages["mask"] = mask

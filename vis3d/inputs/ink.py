@@ -145,3 +145,35 @@ def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False) 
     if colour is not None and paper is not None and skin_like(colour, paper):
         return "not ink (a finger or a hand)"
     return ""
+
+
+
+# A straight piece of ink filling BAR_FILL of its rotated box is one solid bar: a pen's '1',
+# or a thing of the room (a window's mullion, a book's spine, a finger, a furniture edge).
+# A pen's '1' is a long stroke, at least BAR_LONG stroke widths long (a ballpoint's many
+# more, a marker's on a sticky note 13 and up) and no wider than PEN; a shorter or wider
+# bar may still be a fat digit (a marker's, or a photo of a big print), but one as dark as
+# ink on paper: ink takes most of the light (its darkness against the paper 0.7 and more
+# on such strokes, 1 the paper's brightness), a shade of the room far less (0.15-0.45).
+BAR_FILL = 0.6
+BAR_LONG = 11.0
+FAINT = 0.55
+
+
+def not_written(ink: np.ndarray, dark: np.ndarray, work_px: float) -> str:
+    """Why a candidate is no pen's digit ('' if it may be one): ``ink`` its crop (ink bright,
+    0..1), ``dark`` the same crop's darkness against the paper (1 - image / paper), ``work_px``
+    a 640x480 frame's pixel in the working image's pixels. A short or wide solid bar, faint."""
+    mask = np.asarray(ink) > 0.3
+    pts = np.argwhere(mask)
+    if len(pts) < 8:
+        return ""
+    (_, _), (rw, rh), _ = cv2.minAreaRect(pts.astype(np.float32))
+    if len(pts) < BAR_FILL * max(rw * rh, 1.0):
+        return ""
+    width = stroke_width(mask)
+    if max(rw, rh) >= BAR_LONG * width and width <= PEN * work_px:
+        return ""
+    if float(np.median(dark[mask])) >= FAINT:
+        return ""
+    return "no digit (a faint solid bar, not a pen's stroke: a window's bar, a book, a finger)"
