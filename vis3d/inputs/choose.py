@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vis3d.inputs.ink import not_ink
+from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
@@ -64,6 +64,11 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
+        if stroke_width(own) > PEN * work_px and float(np.percentile(
+                g[y:y + bh, x:x + bw][own > 0], 10)) > (1.0 - FAINT) * float(np.median(ring)):
+            continue                  # wider than a pen and faint even at its darkest: a shade
+            # of the room (a book, a patch of wall), not ink; a marker's or a fat digit's
+            # strokes are as dark as ink (0.65 and more)
         ink_col = local = None
         if colour is not None:
             ink_col = cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
