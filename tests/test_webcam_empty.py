@@ -4,7 +4,7 @@ once read as a confident digit are "no digit", with the reason; pen '1's stay re
 The frames are the generator's (tests/synth_webcam.py, kind ``empty``, tuning seeds 5555 and
 7777), kept in tests/fixtures/webcam_nothing: a window's bar between two bright panes, a
 finger's stub beside a sheet, a finger alone in the room, a room of books taken for paper
-filling the frame.
+filling the frame, a row of books beside a window (seed 9100).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def classifier():
     ("beside_a_sheet_720", "solid bar"),      # main read '1' at 88%
     ("finger_720", "solid bar"),              # main read '1' at 97%
     ("books_fill_720", "room"),               # main read '4' at 92%
+    ("books_720", "many colours"),            # main read '9' at 62%
 ])
 def test_things_of_the_room_are_no_digit(classifier, name, why):
     from vis3d.inputs.preprocess import prepare_camera
@@ -69,3 +70,21 @@ def test_a_faint_solid_bar_is_no_pen_stroke():
     ring = np.zeros((60, 60), np.float32)
     cv2.circle(ring, (30, 30), 22, 1.0, 4)          # a '0' fills little of its box
     assert not_written(ring, np.full(ring.shape, 0.25, np.float32), 0.5) == ""
+
+
+def test_marks_of_many_colours_are_no_pens_ink():
+    """many_colours on crops: a row of books (bars of different colours) is refused; a digit
+    in one ink, shaded from dark to light on tinted paper, and a gray frame, are not."""
+    from vis3d.inputs.ink import many_colours
+    ink = np.zeros((40, 60), np.float32)
+    books = np.zeros((40, 60, 3), np.uint8)
+    for i, col in enumerate([(40, 40, 160), (150, 60, 30), (40, 140, 40), (150, 50, 150)]):
+        ink[5:35, 5 + 13 * i:15 + 13 * i] = 1.0
+        books[5:35, 5 + 13 * i:15 + 13 * i] = col
+    assert "many colours" in many_colours(ink, books)
+    pen = np.zeros_like(books)
+    pen[..., 0] = np.linspace(90, 200, 60)[None, :]     # blue ink, dark to faint
+    pen[..., 1] = np.linspace(40, 170, 60)[None, :]
+    pen[..., 2] = np.linspace(30, 175, 60)[None, :]
+    assert many_colours(ink, pen) == ""
+    assert many_colours(ink, None) == ""

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
-from vis3d.inputs.ink import not_written
+from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, extract, fills_frame, find_sheets,
                                 one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
@@ -213,7 +213,8 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
         x0, y0, x1, y1 = res[1]
         why = not_written(res[0], 1.0 - g[y0:y1, x0:x1] / np.maximum(bg[y0:y1, x0:x1], 1.0),
-                          g.shape[1] / 640.0)
+                          g.shape[1] / 640.0) \
+            or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
         if why:
             refused = refused or why
             continue

@@ -177,3 +177,23 @@ def not_written(ink: np.ndarray, dark: np.ndarray, work_px: float) -> str:
     if float(np.median(dark[mask])) >= FAINT:
         return ""
     return "no digit (a faint solid bar, not a pen's stroke: a window's bar, a book, a finger)"
+
+
+INKS = 0.12           # chromaticity spread over a digit's ink above this: many colours, no pen
+
+
+def many_colours(ink: np.ndarray, colour: np.ndarray | None) -> str:
+    """'' if a candidate's ink (its crop, ink bright 0..1) may be one pen's, else why not:
+    its core is of many colours (a row of books), where a digit is written with one pen
+    (its chromaticity's spread 0.08 at most, shading and the paper's tint included).
+    ``colour``: the same crop of the BGR working image (None for a gray frame)."""
+    if colour is None:
+        return ""
+    core = np.asarray(ink) > 0.5
+    if np.count_nonzero(core) < 8:
+        return ""
+    c = colour[core].astype(np.float32) + 8.0
+    chroma = c / c.sum(axis=1, keepdims=True)
+    if float(chroma.std(axis=0).max()) > INKS:
+        return "no digit (marks of many colours, not one pen's ink: books, the room)"
+    return ""
