@@ -83,6 +83,12 @@ def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False):
     return res, why, region, corners
 
 
+def _at_border(box, shape) -> bool:
+    """Whether an ink crop's box (grown 2 pixels, clipped to the frame) reaches the frame's edge."""
+    x0, y0, x1, y1 = box
+    return x0 <= 0 or y0 <= 0 or x1 >= shape[1] or y1 >= shape[0]
+
+
 SURE = 0.9          # a first reading the model gives this top probability stands as it is
 RIVALS = 2          # ... else at most this many more candidate regions are scored
 RIVAL_GAIN = 0.15   # a rival replaces the first reading when the model is this much surer of it
@@ -123,8 +129,11 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
             # the frame. Take the whole frame if the digit is whole there, beside the lit
             # part, on a background bright enough for paper. (A digit wholly in such a
             # shadow stays "no ink": an empty sheet in a room looks the same.)
+            # Nor is what runs out of the picture there a whole digit (the room beside
+            # the sheet: furniture, a wall's things).
             res2, _, cut2 = extract(g, bg, whole, 3, colour)
-            if res2 is not None and not cut2 and shadowed_paper(res2[1], None, region, bg):
+            if res2 is not None and not cut2 and not _at_border(res2[1], (h, w)) \
+                    and shadowed_paper(res2[1], None, region, bg):
                 yield res2, None
     if colour is not None and not fills:
         # one of even colour may hold the digit (a sticky note, a sheet no brighter than the
