@@ -5,7 +5,7 @@ The frames are the generator's (tests/synth_webcam.py, kind ``empty``, tuning se
 7777), kept in tests/fixtures/webcam_nothing: a window's bar between two bright panes, a
 finger's stub beside a sheet, a finger alone in the room, a room of books taken for paper
 filling the frame, a row of books beside a window (seed 9100), a block of
-furniture beside a blank sheet, cut by the frame's edge.
+furniture beside a blank sheet, cut by the frame's edge, the shade along a note's edge.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def classifier():
     ("books_fill_720", "room"),               # main read '4' at 92%
     ("books_720", "many colours"),            # main read '9' at 62%
     ("beside_a_sheet_at_the_edge_480", "room"),   # main read '1' at 91%
+    ("sheet_edge_shade_480", "barely darker"),    # main read '4' at 33%
 ])
 def test_things_of_the_room_are_no_digit(classifier, name, why):
     from vis3d.inputs.preprocess import prepare_camera

@@ -89,6 +89,12 @@ def _at_border(box, shape) -> bool:
     return x0 <= 0 or y0 <= 0 or x1 >= shape[1] or y1 >= shape[0]
 
 
+# Marks this little darker than their paper (1 - image / paper; pen ink 0.23 and up, a
+# faint ballpoint's 0.15) that the model cannot place either (top probability under
+# UNPLACED) are a shade of the room (a sheet's shadowed edge, a mug), not writing.
+FAINTEST = 0.2
+UNPLACED = 0.5
+
 SURE = 0.9          # a first reading the model gives this top probability stands as it is
 RIVALS = 2          # ... else at most this many more candidate regions are scored
 RIVAL_GAIN = 0.15   # a rival replaces the first reading when the model is this much surer of it
@@ -221,8 +227,8 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     refused = ""                         # why the candidates seen were no pen's digit
     for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
         x0, y0, x1, y1 = res[1]
-        why = not_written(res[0], 1.0 - g[y0:y1, x0:x1] / np.maximum(bg[y0:y1, x0:x1], 1.0),
-                          g.shape[1] / 640.0) \
+        dark = 1.0 - g[y0:y1, x0:x1] / np.maximum(bg[y0:y1, x0:x1], 1.0)
+        why = not_written(res[0], dark, g.shape[1] / 640.0) \
             or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
         if why:
             refused = refused or why
@@ -236,6 +242,10 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
             break
         p = float(score(image))
         seen += 1
+        if p < UNPLACED and float(np.median(dark[res[0] > 0.3])) < FAINTEST:
+            refused = refused or ("no digit (marks barely darker than the paper, which the "
+                                  f"model cannot place: {p:.0%})")
+            continue
         if best is None or p > best[0] + RIVAL_GAIN:
             best = (p, image, res[1], corners, mask)
         if best[0] >= SURE or seen > RIVALS:
