@@ -76,14 +76,15 @@ def test_a_faint_solid_bar_is_no_pen_stroke():
 
 
 def test_marks_of_many_colours_are_no_pens_ink():
-    """many_colours on crops: a row of books (bars of different colours) is refused; a digit
-    in one ink, shaded from dark to light on tinted paper, and a gray frame, are not."""
+    """many_colours on crops: a row of books touching (one piece of bars of different colours)
+    is refused; a digit in one ink, shaded from dark to light, with a blob of another colour
+    beside it (a piece of its own), and a gray frame, are not."""
     from vis3d.inputs.ink import many_colours
     ink = np.zeros((40, 60), np.float32)
     books = np.zeros((40, 60, 3), np.uint8)
     for i, col in enumerate([(40, 40, 160), (150, 60, 30), (40, 140, 40), (150, 50, 150)]):
-        ink[5:35, 5 + 13 * i:15 + 13 * i] = 1.0
-        books[5:35, 5 + 13 * i:15 + 13 * i] = col
+        ink[5:35, 5 + 12 * i:17 + 12 * i] = 1.0
+        books[5:35, 5 + 12 * i:17 + 12 * i] = col
     assert "many colours" in many_colours(ink, books)
     pen = np.zeros_like(books)
     pen[..., 0] = np.linspace(90, 200, 60)[None, :]     # blue ink, dark to faint
@@ -91,3 +92,9 @@ def test_marks_of_many_colours_are_no_pens_ink():
     pen[..., 2] = np.linspace(30, 175, 60)[None, :]
     assert many_colours(ink, pen) == ""
     assert many_colours(ink, None) == ""
+    stroke = np.zeros((40, 60), np.float32)
+    cv2.circle(stroke, (22, 20), 12, 1.0, 4)            # a pen's loop ...
+    stroke[30:38, 48:56] = 1.0                          # ... and a red blob apart from it
+    seen = np.full((40, 60, 3), (120, 45, 35), np.uint8)
+    seen[30:38, 48:56] = (40, 30, 150)
+    assert many_colours(stroke, seen) == ""

@@ -184,12 +184,18 @@ INKS = 0.12           # chromaticity spread over a digit's ink above this: many 
 
 def many_colours(ink: np.ndarray, colour: np.ndarray | None) -> str:
     """'' if a candidate's ink (its crop, ink bright 0..1) may be one pen's, else why not:
-    its core is of many colours (a row of books), where a digit is written with one pen
-    (its chromaticity's spread 0.08 at most, shading and the paper's tint included).
-    ``colour``: the same crop of the BGR working image (None for a gray frame)."""
+    the core of its largest piece is of many colours (a row of books touching), where a
+    stroke is written with one pen (its chromaticity's spread 0.08 at most, shading and the
+    paper's tint included; a thing of another colour joined to the digit is a piece of its
+    own). ``colour``: the same crop of the BGR working image (None for a gray frame)."""
     if colour is None:
         return ""
-    core = np.asarray(ink) > 0.5
+    ink = np.asarray(ink)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.uint8(ink > 0.3), connectivity=8)
+    if n < 2:
+        return ""
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    core = (ink > 0.5) & (labels == largest)
     if np.count_nonzero(core) < 8:
         return ""
     c = colour[core].astype(np.float32) + 8.0
