@@ -89,10 +89,10 @@ def _at_border(box, shape) -> bool:
     return x0 <= 0 or y0 <= 0 or x1 >= shape[1] or y1 >= shape[0]
 
 
-# Marks this little darker than their paper (1 - image / paper; pen ink 0.23 and up, a
-# faint ballpoint's 0.15) that the model cannot place either (top probability under
+# Marks this little darker than their paper (1 - image / paper; pen ink mostly 0.23 and up,
+# a faint ballpoint 0.15-0.2) that the model cannot place either (top probability under
 # UNPLACED) are a shade of the room (a sheet's shadowed edge, a mug), not writing.
-FAINTEST = 0.2
+FAINTEST = 0.18
 UNPLACED = 0.5
 
 SURE = 0.9          # a first reading the model gives this top probability stands as it is
