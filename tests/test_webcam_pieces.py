@@ -3,7 +3,8 @@
 Real frames from the generator (tests/synth_webcam.py, tuning seeds) that the pipeline once
 misread, each for one cause, read through prepare_camera and mnist_cnn:
 * a piece lying in the room's varied light (between the fingers holding a note, beside a
-  finger over the sheet's edge) is not joined to the digit beside it.
+  finger over the sheet's edge) is not joined to the digit beside it;
+* a digit reaching a notch that fingers over the sheet's edge cut in its outline is read.
 """
 
 from __future__ import annotations
@@ -45,5 +46,17 @@ ROOM_PIECES = [("sticky", 5555, 10), ("held", 7777, 47)]
 @pytest.mark.parametrize("kind,seed,index", ROOM_PIECES)
 def test_a_piece_in_the_rooms_light_does_not_join_the_digit(mnist_test, classifier, kind, seed,
                                                            index):
+    label, frame = _frame(mnist_test, kind, seed, index)
+    assert _read(classifier, frame) == label
+
+
+# a red 0 on a pink note held up beside a window, fingers over its lower edge; a 0 on squared
+# paper, fingers under it (both "no ink on the sheet" when the notch counted as the edge)
+NOTCHED = [("sticky", 9100, 0), ("held", 5555, 10)]
+
+
+@pytest.mark.parametrize("kind,seed,index", NOTCHED)
+def test_a_digit_reaching_a_notch_cut_by_fingers_is_read(mnist_test, classifier, kind, seed,
+                                                        index):
     label, frame = _frame(mnist_test, kind, seed, index)
     assert _read(classifier, frame) == label

@@ -22,6 +22,9 @@ JOIN_CV = 0.1         # ... and a piece joining the digit lies on plain paper, a
                       # strokes do (a finger's edge, a window's bar, the room between fingers
                       # come with the varied light of the room around them)
 LIT = 0.9             # ... (no sheet found) its paper at least this share of that percentile
+NOTCH_SIZE = 0.2      # a stroke reaching a notch fingers cut in a sheet's outline is written on
+                      # it if this share of the frame in size (a finger's edge there is less)
+NOTCHES = 0.3         # ... and if such notches are at most this share of the outline's hull
 HOLES = 3             # a written digit closes at most this many loops (an 8 two, with a slip)
 ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
 
@@ -85,12 +88,17 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False, size: tuple[int, int] | None = None):
+                  graze: bool = False, size: tuple[int, int] | None = None,
+                  rim=None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
     sheet's edge (little of it near the edge) still counts as away from it. ``size``: the
-    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image)."""
+    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image).
+    ``rim``: on a sheet's outline, which fingers over its edge may notch, a callable giving
+    the band along the outline's convex hull (as :func:`notch_rim`; asked for only when
+    nothing lies away from the outline's edge): a stroke of a digit's size reaching only a
+    notch then counts as written on the sheet."""
     size = size or mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
@@ -123,6 +131,16 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand] | (graze & (in_zone[cand] < GRAZE * areas[cand]))]
+    rim = rim() if strict and rim is not None and inner.size == 0 else None
+    if rim is not None:
+        # nothing away from the outline's edge: a stroke of a digit's size on plain paper
+        # that reaches only a notch in it (fingers over the sheet's edge) is written on it
+        reaches = np.zeros(n, bool)
+        reaches[np.unique(labels[rim > 0])] = True
+        small = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) \
+            < NOTCH_SIZE * min(size)
+        inner = cand[~(reaches | small | (in_zone > 0.5 * areas))[cand]]
+        inner = inner[[plain is None or int(i) in plain for i in inner]]
     if strict:                        # on a found sheet: what reaches its edge is not written
         if inner.size == 0:           # on it (fingers, a window's bars, the room)
             return None, "no ink on the sheet", False
@@ -151,6 +169,22 @@ def _spans(boxes: np.ndarray, shape) -> np.ndarray:
     sides = (np.int32(x <= 2) + np.int32(y <= 2) + np.int32(x + bw >= w - 2)
              + np.int32(y + bh >= h - 2))
     return sides >= 2
+
+
+def notch_rim(region: np.ndarray) -> np.ndarray | None:
+    """The band along the edge of the convex hull of a sheet's outline (``region``, its margin
+    taken off), off the frame's border; None when the outline has no notch, or notches too
+    large for fingers (the room joined the sheet: its hull is no sheet's edge)."""
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = np.zeros_like(region)
+    cv2.fillConvexPoly(hull, cv2.convexHull(max(contours, key=cv2.contourArea)), 255)
+    cut = cv2.countNonZero(cv2.subtract(hull, region))
+    if cut == 0 or cut > NOTCHES * cv2.countNonZero(hull):
+        return None
+    return hull - cv2.erode(hull, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                            borderValue=255)
 
 
 def _lut(n: int, keep) -> np.ndarray:
