@@ -4,7 +4,8 @@ Real frames from the generator (tests/synth_webcam.py, tuning seeds) that the pi
 misread, each for one cause, read through prepare_camera and mnist_cnn:
 * a piece lying in the room's varied light (between the fingers holding a note, beside a
   finger over the sheet's edge) is not joined to the digit beside it;
-* a digit reaching a notch that fingers over the sheet's edge cut in its outline is read.
+* a digit reaching a notch that fingers over the sheet's edge cut in its outline is read;
+* the faint squares of a page in a dim, noisy room are taken away as lines.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ def classifier():
     return Classifier("mnist_cnn")
 
 
+_MADE: dict = {}
+
+
 def _frame(mnist_test, kind: str, seed: int, index: int):
     """(label, frame) of frame ``index`` of the 60-frame set of ``kind`` at ``seed`` (as
-    scripts/webcam_eval.py makes it: seed + 10 * the kind's index)."""
-    made = sw.frames(mnist_test.images, mnist_test.labels, kind, 60,
-                     seed + 10 * sw.KINDS.index(kind))
-    for i, (_, label, frame, _) in enumerate(made):
-        if i == index:
-            return label, frame
-    raise AssertionError(f"no frame {index}")
+    scripts/webcam_eval.py makes it: seed + 10 * the kind's index); each set made once."""
+    made, kept = _MADE.setdefault((kind, seed), (enumerate(sw.frames(
+        mnist_test.images, mnist_test.labels, kind, 60, seed + 10 * sw.KINDS.index(kind))), {}))
+    while index not in kept:
+        i, (_, label, frame, _) = next(made)
+        if (kind, seed, i) in _WANTED:          # only the frames the tests read are kept
+            kept[i] = (label, frame)
+    return kept[index]
 
 
 def _read(classifier, frame):
@@ -60,3 +65,13 @@ def test_a_digit_reaching_a_notch_cut_by_fingers_is_read(mnist_test, classifier,
                                                         index):
     label, frame = _frame(mnist_test, kind, seed, index)
     assert _read(classifier, frame) == label
+
+
+def test_faint_squares_in_a_dim_noisy_room_are_lines(mnist_test, classifier):
+    """A 2 on squared paper in an evening room: the squares' direction stands out only weakly
+    from the noise (the mesh was left and judged the room's things)."""
+    label, frame = _frame(mnist_test, "dim", 5555, 52)
+    assert _read(classifier, frame) == label
+
+
+_WANTED = {*ROOM_PIECES, *NOTCHED, ("dim", 5555, 52)}
