@@ -18,7 +18,13 @@ BAR = 0.9             # ink filling this much of its rotated box is a bar, not h
 MARKS = 0.25          # the digit is at least this share of the plausible ink
 GRAZE = 0.15          # a stroke with less than this share near the sheet's edge merely grazes it
 SURROUND_CV = 0.25     # ink is written on paper: the light around it varies less than this
+JOIN_CV = 0.1         # ... and a piece joining the digit lies on plain paper, as the digit's
+                      # strokes do (a finger's edge, a window's bar, the room between fingers
+                      # come with the varied light of the room around them)
 LIT = 0.9             # ... (no sheet found) its paper at least this share of that percentile
+NOTCH_SIZE = 0.2      # a stroke reaching a notch fingers cut in a sheet's outline is written on
+                      # it if this share of the frame in size (a finger's edge there is less)
+NOTCHES = 0.3         # ... and if such notches are at most this share of the outline's hull
 HOLES = 3             # a written digit closes at most this many loops (an 8 two, with a slip)
 ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
 
@@ -33,10 +39,11 @@ def _holes(own: np.ndarray, work_px: float) -> int:
 
 
 def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
-               bright: float = 0.0, pen: bool = False) -> np.ndarray:
+               bright: float = 0.0, pen: bool = False, plain: set | None = None) -> np.ndarray:
     """For each component, whether it may be (part of) a written digit: what surrounds it
     (its box grown a little, less all ink) is plain paper, an even brightness rather than
-    the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`)."""
+    the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`).
+    ``plain`` receives the components whose surroundings are plain enough to join a digit."""
     h, w = g.shape
     out = np.zeros(len(comps), bool)
     away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
@@ -51,6 +58,8 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         mean, sd = cv2.meanStdDev(ring)
         if float(sd[0, 0]) > SURROUND_CV * max(float(mean[0, 0]), 1.0):
             continue
+        if plain is not None and float(sd[0, 0]) <= JOIN_CV * max(float(mean[0, 0]), 1.0):
+            plain.add(int(i))
         if bright > 0.0 and float(np.median(ring)) < LIT * bright:
             continue                  # no sheet found: paper held up is among the brighter things
             # (the median: ruled lines around the ink darken the mean, not the paper)
@@ -84,12 +93,17 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
-                  graze: bool = False, size: tuple[int, int] | None = None):
+                  graze: bool = False, size: tuple[int, int] | None = None,
+                  rim=None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
     sheet's edge (little of it near the edge) still counts as away from it. ``size``: the
-    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image)."""
+    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image).
+    ``rim``: on a sheet's outline, which fingers over its edge may notch, a callable giving
+    the band along the outline's convex hull (as :func:`notch_rim`; asked for only when
+    nothing lies away from the outline's edge): a stroke of a digit's size reaching only a
+    notch then counts as written on the sheet."""
     size = size or mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
@@ -112,14 +126,26 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         cand = cand[~_spans(stats[cand], mask.shape)]
     if cand.size == 0:
         return None, "no ink on the paper", False
+    plain: set | None = None          # (all may join when the surroundings are not judged)
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
         bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
+        plain = set()
         cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, size[1] / 640.0,
-                               region, bright, pen)]
+                               region, bright, pen, plain)]
         if cand.size == 0:
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand] | (graze & (in_zone[cand] < GRAZE * areas[cand]))]
+    rim = rim() if strict and rim is not None and inner.size == 0 else None
+    if rim is not None:
+        # nothing away from the outline's edge: a stroke of a digit's size on plain paper
+        # that reaches only a notch in it (fingers over the sheet's edge) is written on it
+        reaches = np.zeros(n, bool)
+        reaches[np.unique(labels[rim > 0])] = True
+        small = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) \
+            < NOTCH_SIZE * min(size)
+        inner = cand[~(reaches | small | (in_zone > 0.5 * areas))[cand]]
+        inner = inner[[plain is None or int(i) in plain for i in inner]]
     if strict:                        # on a found sheet: what reaches its edge is not written
         if inner.size == 0:           # on it (fingers, a window's bars, the room)
             return None, "no ink on the sheet", False
@@ -131,7 +157,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     short = min(size)
     if max(w, h) < 0.1 * short or areas[main] < 2 * min_area:
         return None, "no ink on the paper (only specks)", False
-    keep = _group(main, pool, stats, areas, 0.5)
+    keep = _group(main, pool, stats, areas, 0.5, plain)
     kept = areas[keep].sum()
     if kept > 0.35 * region_area:
         return None, "too much dark area", False
@@ -150,19 +176,36 @@ def _spans(boxes: np.ndarray, shape) -> np.ndarray:
     return sides >= 2
 
 
+def notch_rim(region: np.ndarray) -> np.ndarray | None:
+    """The band along the edge of the convex hull of a sheet's outline (``region``, its margin
+    taken off), off the frame's border; None when the outline has no notch, or notches too
+    large for fingers (the room joined the sheet: its hull is no sheet's edge)."""
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = np.zeros_like(region)
+    cv2.fillConvexPoly(hull, cv2.convexHull(max(contours, key=cv2.contourArea)), 255)
+    cut = cv2.countNonZero(cv2.subtract(hull, region))
+    if cut == 0 or cut > NOTCHES * cv2.countNonZero(hull):
+        return None
+    return hull - cv2.erode(hull, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                            borderValue=255)
+
+
 def _lut(n: int, keep) -> np.ndarray:
     lut = np.zeros(n, np.uint8)
     lut[keep] = 255
     return lut
 
 
-def _group(main, pool, stats, areas, share: float) -> list:
+def _group(main, pool, stats, areas, share: float, plain: set | None = None) -> list:
     """``main`` and the components of some size in ``pool`` within ``share`` of the digit's
-    size of it (twice over: what joins widens the reach)."""
+    size of it (twice over: what joins widens the reach); only those in ``plain`` if given."""
     keep = [main]
     x, y, w, h = stats[main, :4]
     x0, y0, x1, y1 = x, y, x + w, y + h
-    others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]]
+    others = [i for i in pool if i != main and areas[i] >= 0.08 * areas[main]
+              and (plain is None or int(i) in plain)]
     for _ in range(2):
         reach = share * max(x1 - x0, y1 - y0)
         for i in others:

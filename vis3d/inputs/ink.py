@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
-ANISOTROPY = 0.12      # structure tensor: below this share, there are no lines to remove
+ANISOTROPY = 0.08      # structure tensor: below this share, there are no lines to remove
 ACROSS = 7            # a line may drift this many pixels across over the kernel (perspective)
 
 

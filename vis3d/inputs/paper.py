@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vis3d.inputs.choose import BLOWN, select_digit
+from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
 from vis3d.inputs.ink import not_ink, remove_lines
 
 
@@ -256,9 +256,10 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     room = strict is True and margin <= 3
+    rim = (lambda: notch_rim(region)) if sheet else None
     keep, why, cut = _select(mask, band, zone, region_area, g, colour, paper, region,
                              strict=margin > 3 if strict is None else strict, room=room,
-                             pen=pen, graze=sheet, size=(h, w))
+                             pen=pen, graze=sheet, size=(h, w), rim=rim)
     if stages is not None:
         whole = mask
         if mask.shape != (h, w):
@@ -275,7 +276,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     return res, why, cut and res is not None
 
 
-def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, **kw):
+def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, rim=None,
+            **kw):
     """select_digit on the ink's box only (grown by the widest ring of paper it looks at
     around a component, and the 5x5 grown strokes it leaves out of it): the components,
     their surroundings and so the choice are the same as on all of ``mask``; no component
@@ -284,14 +286,17 @@ def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool,
     h, w = mask.shape
     if room or bw == 0:             # (the room's test reads the whole image's brightness)
         return select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                            room=room, **kw)
+                            room=room, rim=rim, **kw)
     grow = max(3, int(0.12 * max(bw, bh))) + 3
     x0, y0 = max(0, x - grow) & ~1, max(0, y - grow) & ~1    # even: the same labels' order
     x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
     part = np.s_[y0:y1, x0:x1]
+    def rim_part():                 # the hull's band (of the whole region), on the box
+        whole = rim()
+        return None if whole is None else whole[part]
     keep, why, cut = select_digit(mask[part], band[part], zone[part], region_area, g[part],
                                   None if colour is None else colour[part], paper, region[part],
-                                  room=room, **kw)
+                                  room=room, rim=None if rim is None else rim_part, **kw)
     if keep is not None and keep.shape != mask.shape:
         whole = np.zeros_like(mask)
         whole[part] = keep
