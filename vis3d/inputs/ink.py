@@ -95,6 +95,8 @@ def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndar
         opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
         opened = cv2.erode(opened, np.ones((1, ACROSS), np.uint8))
         lines = cv2.transpose(opened) if lines is None else cv2.max(lines, opened)
+    if not cv2.countNonZero(lines):
+        return np.zeros_like(dark)
     return cv2.warpAffine(lines, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=_border(lines))
 

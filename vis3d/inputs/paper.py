@@ -241,9 +241,10 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
     np.clip(dark, 0.0, 1.0, out=dark)
     dark[region == 0] = 0.0
-    dark -= remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h)) \
-        * np.float32(1 / 255)
-    np.maximum(dark, 0.0, out=dark)
+    lines = remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h))
+    if cv2.countNonZero(lines):
+        dark -= lines * np.float32(1 / 255)
+        np.maximum(dark, 0.0, out=dark)
     otsu = _otsu((dark * 255.0).astype(np.uint8), (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
