@@ -2,7 +2,7 @@
 
 paper.extract works on the region's box only (the rest of the working image is zero to it):
 the lines found on a crop, Otsu's threshold counting the zeros around it, and the ink mask
-and box must be those of the whole image; paper.percentile must be np.percentile to the bit.
+and box must be those of the whole image.
 Real webcam frames from the committed fixtures (tests/fixtures/webcam). The bench's sample
 frames (assets/samples) cover every kind, at 640x480 and at 1920x1080.
 """
@@ -98,17 +98,6 @@ def test_extract_on_the_crop_matches_extract_on_the_whole_image(name, monkeypatc
     if res_w is not None:
         assert res_c[1] == res_w[1]
         assert np.abs(res_c[0] - res_w[0]).max() < 0.02
-
-
-def test_percentile_is_numpys_to_the_bit():
-    rng = np.random.default_rng(5)
-    for n in (1, 2, 3, 7, 100, 4800, 5001):
-        for _ in range(30):
-            a = (rng.random(n) ** rng.uniform(0.2, 4) * 9).astype(np.float32)
-            for q in (75, (3, 97), 50, 0, 100):
-                want, got = np.percentile(a, q), paper.percentile(a, q)
-                assert np.asarray(got).dtype == np.asarray(want).dtype
-                assert np.array_equal(np.asarray(got), np.asarray(want))
 
 
 def test_bench_samples_cover_every_kind_at_640_and_1080():

@@ -21,28 +21,6 @@ def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     return x, y, x + w, y + h
 
 
-def percentile(values: np.ndarray, q):
-    """``np.percentile(values, q)`` (its linear method; q a number or a sequence) to the last
-    bit, from one partition: without numpy's general machinery, a third of the time on the
-    small arrays here."""
-    flat = values.ravel()
-    n = flat.size
-    virtual = (n - 1) * np.true_divide(np.asarray(q, np.float64), 100)
-    prev = np.floor(virtual)
-    top = virtual >= n - 1
-    lo = np.where(top, n - 1, prev).astype(np.intp)
-    hi = np.where(top, n - 1, prev + 1).astype(np.intp)
-    part = np.partition(flat, np.unique(np.concatenate([np.ravel(lo), np.ravel(hi)])))
-    a, b = part[lo], part[hi]
-    gamma = virtual - prev
-    if np.ndim(q) == 0:
-        gamma = float(gamma)          # as numpy: a scalar q keeps the values' precision
-    diff = b - a
-    out = np.asanyarray(a + diff * gamma)
-    np.subtract(b, diff * (1 - gamma), out=out, where=np.asarray(gamma) >= 0.5, casting="unsafe")
-    return out[()] if out.ndim == 0 else out
-
-
 def background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Paper brightness without the ink: a closing (max then min filter) wider than any
     stroke; sharp shadow edges survive it. Returns (float32 background, 1/4 size copies
@@ -91,7 +69,7 @@ def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
     when the paper fills the frame (no sharp bright/dark boundary). ``second``: instead the
     sheets of the next tier of brightness (asked for when none of the first holds a digit)."""
     lb = np.log1p(low_bg.astype(np.float32))
-    lo, hi = percentile(lb, (3, 97))
+    lo, hi = np.percentile(lb, (3, 97))
     if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
         return []
     level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
@@ -316,7 +294,7 @@ def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
         return None, why
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
     d = dark[y0:y1, x0:x1]
-    level = float(percentile(d[mask[y0:y1, x0:x1] > 0], 75))
+    level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))
     lo = 0.5 * t
     ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
     ink[keep == 0] = 0.0
