@@ -63,16 +63,14 @@ def test_a_faint_solid_bar_is_no_pen_stroke():
     from vis3d.inputs.ink import not_written
     ink = np.zeros((60, 30), np.float32)
     ink[5:55, 10:18] = 1.0                          # 50 long, 8 wide: about 6 widths
-    faint = np.full(ink.shape, 0.25, np.float32)
-    dark = np.full(ink.shape, 0.8, np.float32)
-    assert "faint solid bar" in not_written(ink, faint, 0.5)
-    assert not_written(ink, dark, 0.5) == ""
+    assert "faint solid bar" in not_written(ink, 0.25, 0.5)     # its strokes' darkness
+    assert not_written(ink, 0.8, 0.5) == ""
     long_ink = np.zeros((130, 20), np.float32)
     long_ink[5:125, 8:12] = 1.0                     # 120 long, 4 wide: a ballpoint's '1'
-    assert not_written(long_ink, np.full(long_ink.shape, 0.25, np.float32), 0.5) == ""
+    assert not_written(long_ink, 0.25, 0.5) == ""
     ring = np.zeros((60, 60), np.float32)
     cv2.circle(ring, (30, 30), 22, 1.0, 4)          # a '0' fills little of its box
-    assert not_written(ring, np.full(ring.shape, 0.25, np.float32), 0.5) == ""
+    assert not_written(ring, 0.25, 0.5) == ""
 
 
 def test_marks_of_many_colours_are_no_pens_ink():

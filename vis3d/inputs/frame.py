@@ -20,8 +20,8 @@ import numpy as np
 
 from vis3d.inputs import convert
 from vis3d.inputs.ink import many_colours, not_written
-from vis3d.inputs.paper import (BLOWN, DARKEST, background, extract, fills_frame, find_sheets,
-                                one_colour, shadowed_paper)
+from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
+                                find_sheets, one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, unusable
 
@@ -227,8 +227,10 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     refused = ""                         # why the candidates seen were no pen's digit
     for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
         x0, y0, x1, y1 = res[1]
-        dark = 1.0 - g[y0:y1, x0:x1] / np.maximum(bg[y0:y1, x0:x1], 1.0)
-        why = not_written(res[0], dark, g.shape[1] / 640.0) \
+        strokes = res[0] > 0.3
+        level = float(np.median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])) \
+            if strokes.any() else 1.0       # how dark the ink is against its paper
+        why = not_written(res[0], level, g.shape[1] / 640.0) \
             or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
         if why:
             refused = refused or why
@@ -242,7 +244,7 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
             break
         p = float(score(image))
         seen += 1
-        if p < UNPLACED and float(np.median(dark[res[0] > 0.3])) < FAINTEST:
+        if p < UNPLACED and level < FAINTEST:
             refused = refused or ("no digit (marks barely darker than the paper, which the "
                                   f"model cannot place: {p:.0%})")
             continue

@@ -149,7 +149,6 @@ def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False) 
     return ""
 
 
-
 # A straight piece of ink filling BAR_FILL of its rotated box is one solid bar: a pen's '1',
 # or a thing of the room (a window's mullion, a book's spine, a finger, a furniture edge).
 # A pen's '1' is a long stroke, at least BAR_LONG stroke widths long (a ballpoint's many
@@ -162,10 +161,11 @@ BAR_LONG = 11.0
 FAINT = 0.55
 
 
-def not_written(ink: np.ndarray, dark: np.ndarray, work_px: float) -> str:
+def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
     """Why a candidate is no pen's digit ('' if it may be one): ``ink`` its crop (ink bright,
-    0..1), ``dark`` the same crop's darkness against the paper (1 - image / paper), ``work_px``
-    a 640x480 frame's pixel in the working image's pixels. A short or wide solid bar, faint."""
+    0..1), ``level`` the median darkness against the paper (1 - image / paper) of its strokes
+    (``ink`` over 0.3), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
+    short or wide solid bar, faint."""
     mask = np.asarray(ink) > 0.3
     pts = np.argwhere(mask)
     if len(pts) < 8:
@@ -176,7 +176,7 @@ def not_written(ink: np.ndarray, dark: np.ndarray, work_px: float) -> str:
     width = stroke_width(mask)
     if max(rw, rh) >= BAR_LONG * width and width <= PEN * work_px:
         return ""
-    if float(np.median(dark[mask])) >= FAINT:
+    if level >= FAINT:
         return ""
     return "no digit (a faint solid bar, not a pen's stroke: a window's bar, a book, a finger)"
 

@@ -159,6 +159,14 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
 
 
 DARKEST = 28         # paper darker than this (gray level) is too dark to read
+
+
+def darkness(g: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """How much light the ink takes, 0..1 (float32): 1 - image / paper brightness."""
+    dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
+    return np.clip(dark, 0.0, 1.0, out=dark)
+
+
 PAD = 8              # a crop around the region keeps this many pixels of the frame beside it
 
 
@@ -216,8 +224,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
         return None, "no paper in view", False
     if cv2.mean(bg, mask=region)[0] < DARKEST:
         return None, "too dark", False
-    dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
-    np.clip(dark, 0.0, 1.0, out=dark)
+    dark = darkness(g, bg)
     dark[region == 0] = 0.0
     lines = remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h))
     if cv2.countNonZero(lines):
