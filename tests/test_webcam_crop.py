@@ -110,3 +110,14 @@ def test_bench_samples_cover_every_kind_at_640_and_1080():
     names = {p.stem for p in (assets_dir() / "samples").glob("webcam_*.jpg")}
     for kind in ("notebook", "held", "dim", "sticky", "empty"):
         assert {f"webcam_{kind}_0", f"webcam_{kind}_1", f"webcam_1080_{kind}"} <= names
+
+
+def test_reaching_two_sides_is_judged_in_the_whole_pictures_coordinates():
+    """choose._spans on a crop: a component at a crop's side that is not the picture's does
+    not reach the picture's side; one across the whole picture does, wherever the crop is."""
+    from vis3d.inputs.choose import _spans
+    boxes = np.array([[0, 0, 20, 30, 100],      # at the crop's top-left corner
+                      [0, 10, 30, 5, 100]])     # across the crop's width
+    assert not _spans(boxes, (240, 320), (100, 100)).any()
+    assert list(_spans(boxes, (240, 320), (0, 0))) == [True, False]
+    assert list(_spans(boxes, (240, 30), (0, 50))) == [False, True]

@@ -94,12 +94,13 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
                   graze: bool = False, size: tuple[int, int] | None = None,
-                  rim=None):
+                  origin: tuple[int, int] = (0, 0), rim=None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
     sheet's edge (little of it near the edge) still counts as away from it. ``size``: the
-    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image).
+    working image's (h, w) when the arrays are a crop of it (sizes go by the whole image),
+    ``origin`` the crop's (x, y) there.
     ``rim``: on a sheet's outline, which fingers over its edge may notch, a callable giving
     the band along the outline's convex hull (as :func:`notch_rim`; asked for only when
     nothing lies away from the outline's edge): a stroke of a digit's size reaching only a
@@ -123,7 +124,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     edge = touching & (in_zone > 0.5 * areas)
     cand = cand[~edge[cand]]
     if not strict:
-        cand = cand[~_spans(stats[cand], mask.shape)]
+        cand = cand[~_spans(stats[cand], size, origin)]
     if cand.size == 0:
         return None, "no ink on the paper", False
     plain: set | None = None          # (all may join when the surroundings are not judged)
@@ -166,11 +167,13 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     return _lut(n, keep)[labels], "", bool(touching[keep].any())
 
 
-def _spans(boxes: np.ndarray, shape) -> np.ndarray:
-    """Which components (their stats rows) reach two sides of the picture: a sheet's edge, a
-    table's or a shadow's running through the frame, never a digit held up to be read."""
+def _spans(boxes: np.ndarray, shape, origin=(0, 0)) -> np.ndarray:
+    """Which components (their stats rows, in a crop at ``origin`` of a picture of ``shape``)
+    reach two sides of the picture: a sheet's edge, a table's or a shadow's running through
+    the frame, never a digit held up to be read."""
     h, w = shape
-    x, y, bw, bh = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    x, y = boxes[:, 0] + origin[0], boxes[:, 1] + origin[1]
+    bw, bh = boxes[:, 2], boxes[:, 3]
     sides = (np.int32(x <= 2) + np.int32(y <= 2) + np.int32(x + bw >= w - 2)
              + np.int32(y + bh >= h - 2))
     return sides >= 2

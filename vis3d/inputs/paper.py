@@ -174,9 +174,7 @@ def _window(region: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1): the part of the working image ``extract`` needs to look at, the
     region's box grown by PAD (its origin even, so a 2x subsampling samples the same
     pixels). Outside the region everything is zero: with PAD pixels of it kept around the
-    region, every filter on the crop gives what it gives on the whole image; and a component
-    is never within PAD of a crop's side that is not the image's, so whether it reaches the
-    picture's sides (choose._spans) does not change either."""
+    region, every filter on the crop gives what it gives on the whole image."""
     h, w = region.shape
     x, y, bw, bh = cv2.boundingRect(region)
     if bw == 0 or bh == 0:
@@ -245,7 +243,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     rim = (lambda: notch_rim(region)) if sheet else None
     keep, why, cut = _select(mask, band, zone, region_area, g, colour, paper, region,
                              strict=margin > 3 if strict is None else strict, room=room,
-                             pen=pen, graze=sheet, size=(h, w), rim=rim)
+                             pen=pen, graze=sheet, size=(h, w), origin=(x0, y0), rim=rim)
     if stages is not None:
         whole = mask
         if mask.shape != (h, w):
@@ -263,16 +261,16 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
 
 
 def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, rim=None,
-            **kw):
+            origin=(0, 0), **kw):
     """select_digit on the ink's box only (grown by the widest ring of paper it looks at
     around a component, and the 5x5 grown strokes it leaves out of it): the components,
-    their surroundings and so the choice are the same as on all of ``mask``; no component
-    comes within 6 pixels of a side of the box that is not the image's (choose._spans)."""
+    their surroundings and so the choice are the same as on all of ``mask`` (the crop at
+    ``origin`` of the working image)."""
     x, y, bw, bh = cv2.boundingRect(mask)
     h, w = mask.shape
     if room or bw == 0:             # (the room's test reads the whole image's brightness)
         return select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                            room=room, rim=rim, **kw)
+                            room=room, rim=rim, origin=origin, **kw)
     grow = max(3, int(0.12 * max(bw, bh))) + 3
     x0, y0 = max(0, x - grow) & ~1, max(0, y - grow) & ~1    # even: the same labels' order
     x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
@@ -282,7 +280,8 @@ def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool,
         return None if whole is None else whole[part]
     keep, why, cut = select_digit(mask[part], band[part], zone[part], region_area, g[part],
                                   None if colour is None else colour[part], paper, region[part],
-                                  room=room, rim=None if rim is None else rim_part, **kw)
+                                  room=room, rim=None if rim is None else rim_part,
+                                  origin=(origin[0] + x0, origin[1] + y0), **kw)
     if keep is not None and keep.shape != mask.shape:
         whole = np.zeros_like(mask)
         whole[part] = keep
