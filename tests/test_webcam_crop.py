@@ -102,7 +102,7 @@ def test_extract_on_the_crop_matches_extract_on_the_whole_image(name, monkeypatc
 
 def test_bench_samples_cover_every_kind_at_640_and_1080():
     from vis3d.bench.inputs import sample_inputs
-    pads, frames, big = sample_inputs(hd=True)
+    pads, frames, big = sample_inputs()
     assert len(pads) == 10
     assert len(frames) == 12 and all(f.shape == (480, 640, 3) for f in frames)
     assert len(big) == 5 and all(f.shape == (1080, 1920, 3) for f in big)

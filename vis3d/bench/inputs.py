@@ -42,22 +42,22 @@ def _read(folder, pattern: str, flags: int) -> list[np.ndarray]:
     return [i for i in images if i is not None]
 
 
-def sample_inputs(hd: bool = False):
-    """(pad images, 640x480 camera frames) from assets/samples, else drawn ones; with
-    ``hd``, also the 1920x1080 webcam frames (a third list, maybe empty)."""
+def sample_inputs() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """(pad images, 640x480 camera frames, 1920x1080 webcam frames) from assets/samples,
+    else drawn ones (and no HD frames)."""
     try:
         from vis3d.paths import assets_dir
         folder = assets_dir() / "samples"
         pads = _read(folder, "pad_*.png", cv2.IMREAD_UNCHANGED)
         frames = [f for f in _read(folder, "camera_*.jpg", cv2.IMREAD_COLOR)
                   + _read(folder, "webcam_*.jpg", cv2.IMREAD_COLOR) if f.shape[:2] == (480, 640)]
-        big = _read(folder, "webcam_1080_*.jpg", cv2.IMREAD_COLOR) if hd else []
+        big = _read(folder, "webcam_1080_*.jpg", cv2.IMREAD_COLOR)
     except FileNotFoundError:
         pads, frames, big = [], [], []
     if not pads or not frames:
         fb_pads, fb_frames = _fallback_inputs()
         pads, frames = pads or fb_pads, frames or fb_frames
-    return (pads, frames, big) if hd else (pads, frames)
+    return pads, frames, big
 
 
 def _to_size(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -89,7 +89,7 @@ def measure(repeat: int = 300) -> dict:
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        pads, frames, big = sample_inputs(hd=True)
+        pads, frames, big = sample_inputs()
         repeat = max(1, int(repeat))
         out = {"pad_ms": round(_median_ms(preprocess.prepare_pad, pads, repeat), 4),
                "camera_ms": round(_median_ms(preprocess.prepare_camera, frames, repeat), 4)}
