@@ -322,6 +322,13 @@ def test_camera_controls_drive_the_panel(qtbot, clips):
     listing.pop(0)                                         # a camera is plugged in
     qtbot.mouseClick(c.refresh_button, Qt.LeftButton)
     assert c.devices.count() == 2 and c.devices.itemData(1) == "3"
+    c.devices.setCurrentIndex(1)                           # camera 3 chosen: a refresh keeps it
+    qtbot.mouseClick(c.refresh_button, Qt.LeftButton)
+    assert c.current_spec() == "3"
+    c._lister = lambda: []                                 # unplugged: still shown as chosen
+    qtbot.mouseClick(c.refresh_button, Qt.LeftButton)
+    assert c.current_spec() == "3" and c.devices.itemText(0) == "camera 3"
+    c._lister = lambda: listing[0]
     # choosing a device or a resolution opens it in the worker: the window never waits
     path, label = clips["notebook", 720]
     t0 = time.perf_counter()
@@ -329,6 +336,8 @@ def test_camera_controls_drive_the_panel(qtbot, clips):
     assert time.perf_counter() - t0 < 0.6
     panel.set_source("camera")
     assert c.current_spec() == str(path)                  # the clip is listed as chosen
+    qtbot.mouseClick(c.refresh_button, Qt.LeftButton)     # and stays so over a refresh
+    assert c.current_spec() == str(path)
     t0 = time.perf_counter()
     c.resolution.setCurrentIndex(2)
     c._resolution_activated(2)

@@ -38,7 +38,8 @@ class CameraControls(QWidget):
         self.devices.activated.connect(self._device_activated)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Look for cameras again")
-        self.refresh_button.clicked.connect(self.refresh)
+        # (not connected to refresh itself: clicked's `checked` would arrive as `current`)
+        self.refresh_button.clicked.connect(lambda: self.refresh())
         self.resolution = QComboBox()
         self.resolution.setToolTip("Resolution asked of the camera")
         for w, h in RESOLUTIONS:
