@@ -43,6 +43,7 @@ class PredictionPanel(QWidget):
         k = len(self.labels)
         self.probs = np.zeros(k, np.float32) if probs is None else np.asarray(probs, np.float32)
         self.digit, self.note = digit, note
+        self.setToolTip(note)
         self.update()
 
     def show(self, pred) -> None:  # noqa: A003 - a session.Prediction
@@ -71,7 +72,13 @@ class PredictionPanel(QWidget):
         conf = f"{100 * self.probs[self.digit]:.1f}%" if self.digit is not None else ""
         p.drawText(QRectF(84, 8, w - 88, 24), Qt.AlignLeft | Qt.AlignVCenter, conf)
         p.setPen(DIM)
-        p.drawText(QRectF(84, 32, w - 88, 24), Qt.AlignLeft | Qt.AlignVCenter, self.note)
+        # a reason may be long ("no digit (a faint solid bar, ...)"): two lines, elided (in
+        # full as the tooltip); a word wider than the room left on a line goes to the next
+        fm = p.fontMetrics()
+        room = w - 88
+        note = fm.elidedText(self.note, Qt.ElideRight, int(1.8 * room))
+        p.drawText(QRectF(84, 30, room, 2 * fm.height() + 2),
+                   Qt.AlignLeft | Qt.AlignTop | Qt.TextWordWrap, note)
         top, bottom = 74, h - 18
         n = max(1, len(self.probs))
         bw = (w - 16) / n
