@@ -178,3 +178,16 @@ def test_a_colour_model_without_test_pictures_says_so_in_the_docks_not_as_an_err
     assert win.notice.messages == [] and win.startup_errors == []
     assert len(said) <= 1          # once a model, however many docks asked
     win.close()
+
+
+def test_the_status_bar_progress_shows_its_whole_text(window, qtbot):
+    """A job's progress bar in the status bar is as wide as what it says (a fixed 160 px
+    cut "top images of fc1 50%" onto two clipped lines)."""
+    ins = window.insight
+    bar = ins.jobs.progress_bar
+    got = []
+    assert not ins.jobs.request(("width test",), "top images of layer4.1.conv2",
+                                lambda _ins, _progress, _stop: 1, got.append)
+    text = bar.format().replace("%p", "100")
+    assert bar.isVisibleTo(window) and bar.width() >= bar.fontMetrics().horizontalAdvance(text) + 20
+    qtbot.waitUntil(lambda: got == [1], timeout=10000)

@@ -46,7 +46,6 @@ class InsightJobs(QObject):
         self.session = session
         self.data = data
         self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(160)
         self.progress_bar.setTextVisible(True)
         self.progress_bar.hide()
         self._insight = None
@@ -134,6 +133,8 @@ class InsightJobs(QObject):
         job.progress.connect(on_progress)
         job.finished_with.connect(on_done)
         bar.setFormat(f"{what} %p%")
+        # as wide as its text ("top images of layer4.1.conv2 100%"), which a fixed width cut
+        bar.setFixedWidth(min(420, bar.fontMetrics().horizontalAdvance(f"{what} 100%") + 40))
         bar.setValue(0)
         bar.show()
         self._jobs.append(job)
