@@ -125,3 +125,10 @@ def test_bench_scale_and_latency_exclude_each_other():
     res = vis3d("bench", "--scale", "--latency")
     assert res.returncode == 2 and res.stdout == ""
     assert "vis3d bench: error: argument --latency: not allowed with argument --scale" in res.stderr
+
+
+def test_weights_for_a_bundled_name_say_how_to_load_trained_weights(tmp_path):
+    res = vis3d("--model", "mnist_cnn", "--weights", str(tmp_path / "w.safetensors"), "predict",
+                "assets/samples/pad_1.png")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "file.py:Name" in res.stderr and "--model W.safetensors" in res.stderr

@@ -319,7 +319,8 @@ def load(spec: str | Path | None = None, arch: str | None = None, *, weights=Non
     if user.is_user_spec(spec):
         return user.load(spec, weights=weights, input_shape=input_shape)
     if weights is not None:
-        raise Vis3dError("--weights goes with a model given as file.py:Name")
+        raise Vis3dError("--weights goes with a model given as file.py:Name; weights saved by "
+                         "vis3d train are a model of their own: --model W.safetensors")
     path = Path(spec)
     if path.suffix not in (".safetensors", ".pt", ".pth") and not path.exists():
         bundled = models_dir() / f"{spec}.safetensors"
