@@ -388,3 +388,46 @@ def test_opening_a_stuck_device_does_not_block_the_panel(qtbot, monkeypatch):
     t0 = time.perf_counter()
     panel.close_camera()
     assert time.perf_counter() - t0 < 0.6
+
+
+def test_taking_the_sheet_away_clears_the_digit(qtbot, tmp_path, clips):
+    """A digit held up, then nothing: the steadied answer goes back to no digit (every frame
+    without a digit counts for the steadier, not only the first of them)."""
+    from vis3d.scene.session import Session
+    from vis3d.ui.input_panel import InputPanel
+    from vis3d.commands.predict import Classifier
+    frames = []
+    for kind, n in (("notebook", 10), ("empty", 20)):
+        cap = cv2.VideoCapture(str(clips[kind, 480][0]))
+        while len(frames) < (10 if kind == "notebook" else 30):
+            ok, frame = cap.read()
+            if not ok:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                continue
+            frames.append(frame)
+        cap.release()
+    path = tmp_path / "held_then_gone.avi"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for frame in frames:
+        wr.write(frame)
+    wr.release()
+    label = clips["notebook", 480][1]
+    panel = InputPanel()
+    qtbot.addWidget(panel)
+    panel.set_source("camera")
+    session = Session(Classifier("mnist_cnn").loaded)
+    try:
+        assert panel.open_camera(str(path))
+        shown, start = [], panel.camera_view.frames_shown
+        end = time.monotonic() + 15
+        while time.monotonic() < end and panel.camera_view.frames_shown - start < 28:
+            prep = panel.poll()
+            if prep is not None:
+                session.set_input(prep.image if prep.found else None, reason=prep.reason,
+                                  source="camera")
+                shown.append(session.prediction.digit)
+            qtbot.wait(10)
+        assert label in shown, shown
+        assert None in shown[shown.index(label):], shown         # gone once the sheet is
+    finally:
+        panel.close_camera()

@@ -39,7 +39,6 @@ class InputPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         cv2.setNumThreads(1)        # as predict and bench: the other core is the renderer's
-        self._no_digit = False      # the last camera result was "no digit"
         self.score = None           # the model's judge among candidate regions (scene.judge)
         self.camera: CameraSource | None = None
         self.camera_spec: str | None = None
@@ -119,7 +118,6 @@ class InputPanel(QWidget):
 
     def _tab_changed(self, index: int) -> None:
         self._pad_version = self._cam_seq = -1  # re-run the newly active source
-        self._no_digit = False
         if index == 1 and (self.camera is None or self.camera.state in self.PROBLEM_STATES):
             self.open_camera(self.camera_spec or "0")
         self.source_changed.emit(self.source)
@@ -140,7 +138,7 @@ class InputPanel(QWidget):
         cam.start()
         self.camera = cam
         self.controls.set_current(self.camera_spec)
-        self._cam_seq, self._cam_state, self._no_digit = -1, "", False
+        self._cam_seq, self._cam_state = -1, ""
         self._show_problem("")
         self.status.emit(cam.message)
         return True
@@ -193,7 +191,6 @@ class InputPanel(QWidget):
                 self.camera_view.set_status(cam.message)
                 self.status.emit(cam.message)
                 if state in self.PROBLEM_STATES:    # the last digit is stale: say so, once
-                    self._no_digit = True
                     self.camera_view.set_result(None, "no camera")
                     return Prepared(None, "camera", cam.message)
             else:
@@ -212,13 +209,7 @@ class InputPanel(QWidget):
                                     "" if stages is None or prep.found else (prep.reason or "no digit"))
         self.camera_view.set_overlay(prep.sheet, prep.bbox)
         self.camera_view.set_result(prep.image, "" if prep.found else (prep.reason or "no digit"))
-        if not prep.found:
-            if self._no_digit:
-                return None                         # still nothing: the window has it already
-            self._no_digit = True
-        else:
-            self._no_digit = False
-        return prep
+        return prep      # digit or not: every frame counts for the session's steadier
 
     def show_on_pad(self, img: np.ndarray) -> None:
         """A picture the window shows as the input (a gallery or test image): it goes onto
