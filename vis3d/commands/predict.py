@@ -73,14 +73,7 @@ def _label(path: str, frame: int | None) -> str:
 
 
 def main(args) -> int:
-    try:
-        return _main(args)
-    except BrokenPipeError:  # e.g. `vis3d predict DIR | head`: the reader left, stop quietly
-        sys.stderr.close()
-        return 0
-
-
-def _main(args) -> int:
+    """(``vis3d predict DIR | head``: the reader leaving is vis3d.cli.main's to handle.)"""
     from vis3d.inputs.files import iter_inputs  # first: configures OpenCV before cv2 loads
 
     import cv2
