@@ -151,9 +151,8 @@ def test_folder_of_labelled_pictures(tmp_path):
 @pytest.mark.parametrize("spec", ["mnist_cnn", f"{ZOO}:Residual", f"{ZOO}:Untraceable"])
 def test_silencing_equals_a_zeroing_hook(spec):
     """The probe's ablation (Sequential steps, fx and hook traces) = a torch hook zeroing."""
-    from vis3d.model.insight import make_probe
     loaded = weights.load(spec)
-    probe = make_probe(loaded, own_copy=False)
+    probe = loaded.make_probe()
     x = np.random.default_rng(0).random(probe.image_shape, dtype=np.float32)
     name = next(n for n, s in probe.specs.items() if s.kind == "conv")
     c = 1
@@ -181,9 +180,8 @@ def test_silencing_equals_a_zeroing_hook(spec):
 @pytest.mark.parametrize("spec", ["mnist_cnn", f"{ZOO}:Residual"])
 def test_saliency_and_contribution_are_torch_gradients(spec):
     from vis3d.model.attribution import attribute
-    from vis3d.model.insight import make_probe
     loaded = weights.load(spec)
-    probe = make_probe(loaded, own_copy=False)
+    probe = loaded.make_probe()
     x = np.random.default_rng(2).random(probe.image_shape, dtype=np.float32)
     att = attribute(probe, x)
     t = torch.from_numpy(x.copy()).reshape(1, *probe.input_shape).requires_grad_(True)

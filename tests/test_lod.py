@@ -323,3 +323,37 @@ def test_hidden_layer_hides_its_quads(canvas):
     finally:
         canvas.events.draw.disconnect(view._before_draw)
         view.hint.parent = view.view.parent = None
+
+
+def test_quads_go_back_to_front_with_one_index_upload_a_frame(make_scene):
+    """The far quads are drawn farthest plane first (their averaged pictures are
+    translucent): seen from the other side the layers come in the reverse order. A frame
+    in which both the choice of quads and their order change rebuilds the index buffer
+    once."""
+    lay = small_layout()
+    sc = make_scene(lay, _channel_values(lay), azimuth=-60.0, elevation=20.0)
+    calls = []
+    set_far = sc.maps.set_far
+
+    def counted(far, order=None):
+        calls.append(None if order is None else np.asarray(order).copy())
+        set_far(far, order)
+    sc.maps.set_far = counted
+    sc.look(1, 0.5 * THRESHOLD_PX)
+    sc.render()
+    assert sc.maps.quads > 0
+    slabs = sc.tiles.slab[sc.lod.order]
+    first = slabs[np.sort(np.unique(slabs, return_index=True)[1])]
+    cam = sc.view.camera
+    cam.azimuth = cam.azimuth + 180.0     # the order and the choice change at once
+    cam.distance = cam.distance * 0.7     # the input's map turns to points, the others stay
+    changes = sc.lod.changes
+    calls.clear()
+    sc.render()
+    assert sc.lod.changes == changes + 1 and sc.maps.quads > 0
+    assert len(calls) == 1 and np.array_equal(calls[0], sc.lod.order), len(calls)
+    slabs = sc.tiles.slab[sc.lod.order]
+    assert np.array_equal(slabs[np.sort(np.unique(slabs, return_index=True)[1])], first[::-1])
+    calls.clear()
+    sc.render()              # the same camera: nothing rebuilt
+    assert calls == []

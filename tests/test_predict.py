@@ -235,7 +235,7 @@ importlib.import_module(mod)
 if mod == "vis3d.commands.predict":
     import vis3d.commands.predict as p, argparse
     try:
-        p._main(argparse.Namespace(paths=[], model="/nonexistent.safetensors"))
+        p.main(argparse.Namespace(paths=[], model="/nonexistent.safetensors"))
     except Exception:
         pass
 assert "cv2" in sys.modules or mod == "vis3d.cli", mod
@@ -334,3 +334,19 @@ def test_decoder_chatter_stays_off_the_terminal(tmp_path):
                          capture_output=True, text=True, timeout=120, env=env)
     assert all(line.startswith("{") for line in res.stdout.splitlines()), res.stdout[:300]
     assert "overread" not in res.stderr
+
+
+def test_a_reader_that_leaves_early_ends_predict_quietly(tmp_path):
+    """``vis3d predict DIR | head -1``: once the reader has gone, predict stops with status
+    0 and not a word on stderr (no traceback, no flush error at exit)."""
+    img = np.zeros((28, 28), np.uint8)
+    for k in range(400):   # ~100 kB of --json lines: more than a pipe holds
+        cv2.imwrite(str(tmp_path / f"{k:03d}.png"), img)
+    proc = subprocess.Popen([sys.executable, "-m", "vis3d", "predict", "--json", "--source",
+                             "raw", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == "", err
+    assert json.loads(first)["path"].endswith("000.png")

@@ -11,11 +11,11 @@ def insight_figures(model: str | None, data: str | None = None) -> dict:
 
     from vis3d.inputs import testset
     from vis3d.model import weights
-    from vis3d.model.insight import Insight, make_probe
+    from vis3d.model.insight import Insight
 
     torch.set_num_threads(1)
     loaded = weights.load(model)
-    probe = make_probe(loaded, own_copy=False)
+    probe = loaded.make_probe()
     ts = testset.load(data, probe.input_shape)
     ins = Insight(loaded, ts, probe, cache=False)
     linear = [s.name for s in ins.layout.slabs if s.kind == "linear"]

@@ -22,11 +22,11 @@ def _setup(args):
 
     from vis3d.commands.common import load_model
     from vis3d.inputs import testset
-    from vis3d.model.insight import Insight, make_probe
+    from vis3d.model.insight import Insight
 
     torch.set_num_threads(1)
     loaded = load_model(args)
-    probe = make_probe(loaded, own_copy=False)
+    probe = loaded.make_probe()
     data = testset.load(getattr(args, "data", None), probe.input_shape)
     return Insight(loaded, data, probe)
 

@@ -30,14 +30,12 @@ class Classifier:
         """``model``: a model spec (str, None: the default) or a ``LoadedModel``."""
         import torch
 
-        from vis3d.model import probe, weights
+        from vis3d.model import weights
 
         torch.set_num_threads(1)
         self.loaded = model if hasattr(model, "model") else weights.load(model)
         card = self.loaded.card or {}
-        given = card.get("input") if isinstance(card.get("input"), dict) else {}
-        self.probe = probe.Probe(self.loaded.model, input_shape=given.get("shape"),
-                                 mean=given.get("mean"), std=given.get("std"))
+        self.probe = self.loaded.make_probe()
         k = self.probe.classes
         labels = card.get("labels")
         self.digits = tuple(self.probe.image_shape) == (28, 28)
@@ -75,14 +73,7 @@ def _label(path: str, frame: int | None) -> str:
 
 
 def main(args) -> int:
-    try:
-        return _main(args)
-    except BrokenPipeError:  # e.g. `vis3d predict DIR | head`: the reader left, stop quietly
-        sys.stderr.close()
-        return 0
-
-
-def _main(args) -> int:
+    """(``vis3d predict DIR | head``: the reader leaving is vis3d.cli.main's to handle.)"""
     from vis3d.inputs.files import iter_inputs  # first: configures OpenCV before cv2 loads
 
     import cv2

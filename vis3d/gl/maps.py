@@ -252,12 +252,14 @@ class MapLOD:
             return self._apply(off, off)
         culled = self.outside(self.nodes)
         far = ~culled & (self.pitch_px(self.nodes) < self.threshold_px)
-        changed = self._apply(far, culled)
-        if self.maps.quads:
+        moved = False   # the quads' order changed: their index buffer is rebuilt once
+        if (far & self.shown).any():
             order = self.back_to_front(self.nodes)
-            if changed or not np.array_equal(order, self.order):
-                self.order = order
-                self.maps.set_far(self.far & self.shown, order)
+            moved = order is not self.order and not np.array_equal(order, self.order)
+            self.order = order
+        changed = self._apply(far, culled)   # (rebuilds it, in this order, when the choice changed)
+        if moved and not changed:
+            self.maps.set_far(self.far & self.shown, self.order)
         return changed
 
     def back_to_front(self, source) -> np.ndarray:

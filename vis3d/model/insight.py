@@ -5,8 +5,6 @@ projections per layer. The numbers come from vis3d.scene.analysis (numpy)."""
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from vis3d.model import batch
@@ -18,19 +16,11 @@ from vis3d.scene import layout as layout_mod
 PROJECT_COUNT = 2000
 
 
-def make_probe(loaded, own_copy: bool = True) -> Probe:
-    card = getattr(loaded, "card", None) or {}
-    given = card.get("input") if isinstance(card.get("input"), dict) else {}
-    model = copy.deepcopy(loaded.model) if own_copy else loaded.model
-    return Probe(model, input_shape=given.get("shape"), mean=given.get("mean"),
-                 std=given.get("std"))
-
-
 class Insight:
     def __init__(self, loaded, testset, probe: Probe | None = None, cache: bool = True):
         self.loaded = loaded
         self.testset = testset
-        self.probe = probe or make_probe(loaded)
+        self.probe = probe or loaded.make_probe(own_copy=True)
         names, k = list(testset.classes), self.probe.classes
         if len(names) != k:   # labels would not line up with the outputs
             shown = ", ".join(map(str, names[:4])) + (", ..." if len(names) > 4 else "")

@@ -111,11 +111,11 @@ def _with(spec, **changes):
 
 
 # --- torch.fx -----------------------------------------------------------------------------
-_INPLACE_OPERATORS = {getattr(operator, n) for n in dir(operator)
-                      if n.startswith("i") and n not in ("index", "indexOf", "is_", "is_not",
-                                                         "is_none", "is_not_none", "invert",
-                                                         "inv", "itemgetter")}
-_INPLACE_OPERATORS.add(operator.setitem)
+# Python's augmented assignments (x += y, ...) and item assignment (x[i] = y).
+_INPLACE_OPERATORS = {operator.iadd, operator.iand, operator.iconcat, operator.ifloordiv,
+                      operator.ilshift, operator.imatmul, operator.imod, operator.imul,
+                      operator.ior, operator.ipow, operator.irshift, operator.isub,
+                      operator.itruediv, operator.ixor, operator.setitem}
 
 
 def _writes_in_place(n: fx.Node, modules: dict) -> bool:

@@ -3,6 +3,7 @@ or a .pt state dict read with ``torch.load(weights_only=True)``. Never plain pic
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pickle
@@ -30,14 +31,18 @@ class LoadedModel:
     # the first make_probe() so the window does not trace and run the model again.
     checked: object = field(default=None, repr=False, compare=False)
 
-    def make_probe(self):
-        """The ``Probe`` of this model for its card's input (shape, mean, std)."""
-        probe, self.checked = self.checked, None
-        if probe is not None:
-            return probe
+    def make_probe(self, own_copy: bool = False):
+        """The ``Probe`` of this model for its card's input (shape, mean, std); ``own_copy``:
+        on a deep copy of the model (so a worker thread never shares the window's probe)."""
+        if not own_copy:
+            probe, self.checked = self.checked, None
+            if probe is not None:
+                return probe
         from vis3d.model.probe import Probe
-        given = self.card.get("input") if isinstance(self.card.get("input"), dict) else {}
-        return Probe(self.model, input_shape=given.get("shape"), mean=given.get("mean"),
+        card = self.card or {}
+        given = card.get("input") if isinstance(card.get("input"), dict) else {}
+        model = copy.deepcopy(self.model) if own_copy else self.model
+        return Probe(model, input_shape=given.get("shape"), mean=given.get("mean"),
                      std=given.get("std"))
 
 

@@ -73,11 +73,16 @@ class InsightJobs(QObject):
             try:
                 self._testset = testset.load(self.data, self.session.probe.input_shape)
             except Vis3dError as exc:
-                if str(exc) != self.missing:     # each dock asks: say it once a model
-                    self.missing = str(exc)
-                    (self.unavailable if isinstance(exc, NoTestData) else self.error).emit(str(exc))
+                self._refused(exc)
                 return None
         return self._testset
+
+    def _refused(self, exc: Vis3dError) -> None:
+        """Why the analyses cannot run, said once a model (each dock asks): no test set is
+        ``unavailable`` (not a fault), anything else an ``error``."""
+        if str(exc) != self.missing:
+            self.missing = str(exc)
+            (self.unavailable if isinstance(exc, NoTestData) else self.error).emit(str(exc))
 
     def insight(self):
         if self._insight is None:
@@ -88,9 +93,7 @@ class InsightJobs(QObject):
             try:
                 self._insight = Insight(self.session.loaded, ts)
             except Vis3dError as exc:      # test pictures that do not fit the model
-                if str(exc) != self.missing:
-                    self.missing = str(exc)
-                    self.error.emit(str(exc))
+                self._refused(exc)
                 return None
         return self._insight
 
