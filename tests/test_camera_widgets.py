@@ -163,3 +163,26 @@ def test_panel_reopens_a_lost_camera_when_switching_back(panel, qtbot, tmp_path,
     (tmp_path / "gone.avi").write_bytes(clip.read_bytes())
     panel.reopen.click()                              # the Reopen button
     qtbot.waitUntil(lambda: panel.camera.state == "running", timeout=3000)
+
+
+def test_a_sheet_without_a_digit_is_outlined_only_with_the_stages(panel, qtbot, tmp_path):
+    """The outline of the sheet read from shows with a digit; a sheet that held none (it may
+    be a lit wall taken for one) only when the stages are asked for."""
+    frame = np.full((H, W, 3), 60, np.uint8)
+    cv2.rectangle(frame, (180, 120), (460, 380), (225, 225, 225), -1)   # a blank sheet
+    path = tmp_path / "blank_sheet.avi"
+    wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (W, H))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        wr.write(np.clip(frame + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8))
+    wr.release()
+    assert panel.open_camera(str(path))
+    panel.set_source("camera")
+    got = []
+    qtbot.waitUntil(lambda: (got.append(panel.poll()), got[-1] is not None)[1], timeout=4000)
+    assert not got[-1].found and got[-1].sheet is not None
+    assert panel.camera_view._sheet is None
+    panel.controls.stages.setChecked(True)
+    got.clear()
+    qtbot.waitUntil(lambda: (got.append(panel.poll()), got[-1] is not None)[1], timeout=4000)
+    assert panel.camera_view._sheet is not None

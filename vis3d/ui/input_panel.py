@@ -207,7 +207,10 @@ class InputPanel(QWidget):
         self.camera_view.show_frame(frame)
         self.camera_view.set_stages(None if stages is None else stages.get("mask"),
                                     "" if stages is None or prep.found else (prep.reason or "no digit"))
-        self.camera_view.set_overlay(prep.sheet, prep.bbox)
+        # the sheet read from; a sheet that held no digit (perhaps a lit wall taken for one)
+        # only with the stages, which are there to show why a frame failed
+        self.camera_view.set_overlay(prep.sheet if prep.found or stages is not None else None,
+                                     prep.bbox)
         self.camera_view.set_result(prep.image, "" if prep.found else (prep.reason or "no digit"))
         return prep      # digit or not: every frame counts for the session's steadier
 
