@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
+from vis3d.inputs.pick import groupings
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
@@ -94,7 +95,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
                   g: np.ndarray | None = None, colour=None, paper=None, region=None,
                   strict: bool = False, room: bool = False, pen: bool = False,
                   graze: bool = False, size: tuple[int, int] | None = None,
-                  origin: tuple[int, int] = (0, 0), rim=None):
+                  origin: tuple[int, int] = (0, 0), rim=None, alts: list | None = None):
     """Connected ink components -> (keep mask, reason, whether it touches the region's edge).
     The largest component away from the sheet's edge is the digit; nearby components of some
     size join it; specks are dropped. ``graze``: on a sheet, a stroke whose end reaches the
@@ -104,7 +105,10 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     ``rim``: on a sheet's outline, which fingers over its edge may notch, a callable giving
     the band along the outline's convex hull (as :func:`notch_rim`; asked for only when
     nothing lies away from the outline's edge): a stroke of a digit's size reaching only a
-    notch then counts as written on the sheet."""
+    notch then counts as written on the sheet.
+    ``alts``: when given, receives a callable ``(middle) -> [(kind, keep mask)]`` giving other
+    groupings of the ink (:func:`vis3d.inputs.pick.groupings`; ``middle`` the sheet's
+    centre (x, y) in the arrays' pixels, or None), for the model to judge when unsure."""
     size = size or mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
@@ -164,6 +168,18 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         return None, "too much dark area", False
     if kept < MARKS * (areas[cand].sum() if g is not None else areas[~edge].sum()):
         return None, "too many marks", False
+    if alts is not None:
+        def others(middle=None) -> list:
+            out = []
+            for tag, k in groupings(main, keep, pool, stats, areas,
+                                    lambda c, share: _group(c, pool, stats, areas, share, plain),
+                                    middle, None if strict else cand):
+                big = max(np.max(stats[k, 2]), np.max(stats[k, 3]))
+                if big < 0.1 * short or not 2 * min_area <= areas[k].sum() <= 0.35 * region_area:
+                    continue          # specks, or too much dark area (as for the digit above)
+                out.append((tag, _lut(n, k)[labels]))
+            return out
+        alts.append(others)
     return _lut(n, keep)[labels], "", bool(touching[keep].any())
 
 

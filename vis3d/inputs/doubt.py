@@ -30,7 +30,12 @@ def doubtful(image: np.ndarray | None, probs) -> str:
     p = np.asarray(probs, np.float64).ravel()
     if p.size == 0 or not np.isfinite(p).all():
         return ""
-    top = float(p.max()) / max(float(p.sum()), 1e-9)
+    return blotchy(image, float(p.max()) / max(float(p.sum()), 1e-9))
+
+
+def blotchy(image: np.ndarray, top: float) -> str:
+    """Why a 28x28 (ink bright) whose top probability is ``top`` is a blotch, not pen
+    strokes ('' if it is not): wide strokes the model is unsure of (DOUBT)."""
     if top >= max(sure for _, sure in DOUBT):
         return ""
     width = stroke_width(np.asarray(image) > 0.5)

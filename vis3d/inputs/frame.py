@@ -23,6 +23,7 @@ from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
+from vis3d.inputs.pick import surest
 from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, unusable
 
 CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
@@ -65,21 +66,22 @@ def _chain(first: list, more):
     yield from more()
 
 
-def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False):
-    """The digit on one found sheet -> (result, reason, region, corners in frame pixels)."""
+def _on_sheet(found, g, bg, colour, sxy, scale, stages, pen: bool = False, alts=None):
+    """The digit on one found sheet -> (result, reason, region, corners in frame pixels);
+    ``alts`` receives other readings of its ink (:mod:`vis3d.inputs.pick`)."""
     h, w = g.shape
     outline, quad = found
     region = np.zeros((h, w), np.uint8)
     cv2.fillPoly(region, [np.round((outline + 0.5) * sxy - 0.5).astype(np.int32)], 255)
     corners = (quad * sxy / scale).astype(np.float32)
-    res, why, _ = extract(g, bg, region, 9, colour, stages, sheet=True, pen=pen)
+    res, why, _ = extract(g, bg, region, 9, colour, stages, sheet=True, pen=pen, alts=alts)
     if res is None and why == "no ink on the sheet":
         # everything reached the outline's edge: perhaps the ink cut the outline (a large 0
         # whose inside looked like the sheet); its convex hull takes it in
         hull = cv2.convexHull(np.round((outline + 0.5) * sxy - 0.5).astype(np.int32))
         grown = region.copy()
         cv2.fillConvexPoly(grown, hull, 255)
-        res, why, _ = extract(g, bg, grown, 9, colour, stages, sheet=True, pen=pen)
+        res, why, _ = extract(g, bg, grown, 9, colour, stages, sheet=True, pen=pen, alts=alts)
     return res, why, region, corners
 
 
@@ -111,25 +113,27 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
     sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
     if not sheets:
+        alts: list = []
         if fills:
-            res, why, _ = extract(g, bg, whole, 3, colour, stages)
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
         else:   # no sheet stands out from the room: only ink on an even patch of paper
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True)
+            res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True, alts=alts)
             why = f"no sheet found ({why})" if res is None else why
         note["why"] = why
         if res is not None:
-            yield res, None
+            yield res, None, alts
     else:
         region, found_any = None, False
         # largest first: a window may outshine the sheet; then the next tier of brightness
         for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
+            alts = []
             res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale,
-                                                          stages)
+                                                          stages, alts=alts)
             if region is None:
                 note["why"], region, note["corners"] = why_k, region_k, corners_k
             if res_k is not None:
                 found_any = True
-                yield res_k, corners_k
+                yield res_k, corners_k, alts
         if not found_any:
             # Nothing whole on the "sheet": perhaps its edge is a shadow's, on paper filling
             # the frame. Take the whole frame if the digit is whole there, beside the lit
@@ -140,7 +144,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
             res2, _, cut2 = extract(g, bg, whole, 3, colour)
             if res2 is not None and not cut2 and not _at_border(res2[1], (h, w)) \
                     and shadowed_paper(res2[1], None, region, bg):
-                yield res2, None
+                yield res2, None, []
     if colour is not None and not fills:
         # one of even colour may hold the digit (a sticky note, a sheet no brighter than the
         # room), pen strokes only
@@ -148,12 +152,13 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         for outline, _ in sheets:
             cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
         for found in find_patches(colour, low_bg.shape[::-1], tried):
+            alts = []
             res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
-                                               pen=True)
+                                               pen=True, alts=alts)
             if res_k is not None:
                 if stages is not None:
                     stages["path"] += " + patch"
-                yield res_k, corners_k
+                yield res_k, corners_k, alts
 
 
 UPRIGHT = (4.0, 35.0)   # a sheet tilted this many degrees (from, to): its digit turned upright
@@ -195,13 +200,28 @@ def _image(res, corners=None):
     return normalise(thicken(even_strokes(_upright(ink, corners))))
 
 
+def _reading(res, corners, g, bg, colour):
+    """A candidate's ink -> (28x28 or None, how dark the ink is against its paper, why it is
+    no pen's digit or '')."""
+    x0, y0, x1, y1 = res[1]
+    strokes = res[0] > 0.3
+    level = float(np.median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])) \
+        if strokes.any() else 1.0
+    why = not_written(res[0], level, g.shape[1] / 640.0) \
+        or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
+    if why:
+        return None, level, why
+    return _image(res, corners), level, ""
+
+
 def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
     ``stages``, when given, receives what the window shows on request: 'work' (the frame at
     the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels).
     ``score``: a callable 28x28 -> the model's top probability for it (the caller's model;
     this module stays torch-free). When the first candidate's reading is unsure, up to
-    RIVALS more candidate regions are read and the one the model is clearly surest of wins."""
+    RIVALS more candidate regions are read and the one the model is clearly surest of wins;
+    when that is still unsure, its region's ink grouped otherwise too (:mod:`pick`)."""
     why = unusable(frame)
     if why:
         return Prepared(None, "camera", why)
@@ -222,25 +242,18 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
         return Prepared(None, "camera", "only noise")
     bg, low_bg, low_gray = background(g)
     note: dict = {"why": "no ink on the paper", "corners": None}
-    best = None                          # (score, image, box, corners, mask)
+    best = None                          # (score, image, box, corners, mask, other readings)
     seen = 0
     refused = ""                         # why the candidates seen were no pen's digit
-    for res, corners in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
-        x0, y0, x1, y1 = res[1]
-        strokes = res[0] > 0.3
-        level = float(np.median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])) \
-            if strokes.any() else 1.0       # how dark the ink is against its paper
-        why = not_written(res[0], level, g.shape[1] / 640.0) \
-            or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
+    for res, corners, alts in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
+        image, level, why = _reading(res, corners, g, bg, colour)
         if why:
             refused = refused or why
-            continue
-        image = _image(res, corners)
         if image is None:
             continue
         mask = None if stages is None else stages.get("mask")
         if score is None:
-            best = (1.0, image, res[1], corners, mask)
+            best = (1.0, image, res[1], corners, mask, alts)
             break
         p = float(score(image))
         seen += 1
@@ -249,12 +262,21 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
                                   f"model cannot place: {p:.0%})")
             continue
         if best is None or p > best[0] + RIVAL_GAIN:
-            best = (p, image, res[1], corners, mask)
+            best = (p, image, res[1], corners, mask, alts)
         if best[0] >= SURE or seen > RIVALS:
             break
+    if best is not None and score is not None and best[0] < SURE:
+        # still unsure: the region's ink grouped otherwise (a finger's edge or a shadow
+        # taken for the digit, or joined to it), read by the model too
+        def others(best=best):
+            for res in (r for more in best[5] for _, r in more()):
+                image_k = _reading(res, best[3], g, bg, colour)[0]
+                if image_k is not None:
+                    yield image_k, res[1]
+        best = surest(best, others(), score)
     if best is None:
         return Prepared(None, "camera", refused or note["why"], sheet=note["corners"])
-    _, image, box, corners, mask = best
+    _, image, box, corners, mask, _ = best
     if stages is not None and mask is not None:
         stages["mask"] = mask
     bbox = tuple(int(round(v / scale)) for v in box)

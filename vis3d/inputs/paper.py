@@ -13,6 +13,7 @@ import numpy as np
 
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
 from vis3d.inputs.ink import not_ink, remove_lines
+from vis3d.inputs.pick import embedded, readings
 
 
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -198,13 +199,16 @@ def _otsu(dark8: np.ndarray, size: tuple[int, int]) -> float:
 
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
-            strict: bool | None = None, sheet: bool = False, pen: bool = False):
+            strict: bool | None = None, sheet: bool = False, pen: bool = False,
+            alts: list | None = None):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
     region is a found sheet, whose edge along the frame's border is no edge of the paper (a
     sheet held close runs out of the picture; the digit on it may reach the border).
-    Works on the region's box only (:func:`_window`); sizes go by the whole image's."""
+    Works on the region's box only (:func:`_window`); sizes go by the whole image's.
+    ``alts``: when given and a digit is found, receives a callable giving other readings of
+    the region's ink, [(kind, (ink crop, box))] (:mod:`vis3d.inputs.pick`)."""
     h, w = g.shape
     x0, y0, x1, y1 = _window(region)
     g, bg, region = g[y0:y1, x0:x1], bg[y0:y1, x0:x1], region[y0:y1, x0:x1]
@@ -241,9 +245,11 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
     room = strict is True and margin <= 3
     rim = (lambda: notch_rim(region)) if sheet else None
+    masks: list | None = [] if alts is not None else None
     keep, why, cut = _select(mask, band, zone, region_area, g, colour, paper, region,
                              strict=margin > 3 if strict is None else strict, room=room,
-                             pen=pen, graze=sheet, size=(h, w), origin=(x0, y0), rim=rim)
+                             pen=pen, graze=sheet, size=(h, w), origin=(x0, y0), rim=rim,
+                             alts=masks)
     if stages is not None:
         whole = mask
         if mask.shape != (h, w):
@@ -257,11 +263,14 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if res is not None:
         ink, (bx0, by0, bx1, by1) = res
         res = ink, (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
+        if masks:
+            alts.append(lambda: readings(masks[0], region, (x0, y0), lambda keep: _ink(
+                keep, mask, dark, t, colour, paper, pen, w / 640.0)[0]))
     return res, why, cut and res is not None
 
 
 def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool, rim=None,
-            origin=(0, 0), **kw):
+            origin=(0, 0), alts=None, **kw):
     """select_digit on the ink's box only (grown by the widest ring of paper it looks at
     around a component, and the 5x5 grown strokes it leaves out of it): the components,
     their surroundings and so the choice are the same as on all of ``mask`` (the crop at
@@ -270,22 +279,25 @@ def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool,
     h, w = mask.shape
     if room or bw == 0:             # (the room's test reads the whole image's brightness)
         return select_digit(mask, band, zone, region_area, g, colour, paper, region,
-                            room=room, rim=rim, origin=origin, **kw)
+                            room=room, rim=rim, origin=origin, alts=alts, **kw)
     grow = max(3, int(0.12 * max(bw, bh))) + 3
     x0, y0 = max(0, x - grow) & ~1, max(0, y - grow) & ~1    # even: the same labels' order
     x1, y1 = min(w, x + bw + grow), min(h, y + bh + grow)
     part = np.s_[y0:y1, x0:x1]
+    sub: list | None = [] if alts is not None else None
     def rim_part():                 # the hull's band (of the whole region), on the box
         whole = rim()
         return None if whole is None else whole[part]
     keep, why, cut = select_digit(mask[part], band[part], zone[part], region_area, g[part],
                                   None if colour is None else colour[part], paper, region[part],
                                   room=room, rim=None if rim is None else rim_part,
-                                  origin=(origin[0] + x0, origin[1] + y0), **kw)
+                                  origin=(origin[0] + x0, origin[1] + y0), alts=sub, **kw)
     if keep is not None and keep.shape != mask.shape:
         whole = np.zeros_like(mask)
         whole[part] = keep
         keep = whole
+    if sub:
+        alts.append(embedded(sub[0], mask.shape, (x0, y0)))
     return keep, why, cut
 
 
