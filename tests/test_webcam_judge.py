@@ -126,8 +126,30 @@ def test_the_sessions_judge_stands_aside_when_slow_busy_or_not_for_digits(classi
     p = judge(digit)
     assert 0.0 < p <= 1.0 and abs(p - classifier.score(digit)) < 1e-6
     with session.lock:                          # busy in the background: no waiting
-        assert judge(digit) == 1.0
+        assert judge(digit) is None
     session.run_ms = SLOW_MS + 1
-    assert judge(digit) == 1.0
+    assert judge(digit) is None
     session.run_ms, session.digit_input = 1.0, False
-    assert judge(digit) == 1.0
+    assert judge(digit) is None
+
+
+def test_a_judge_without_an_answer_keeps_the_first_reading(classifier):
+    """When the model cannot answer (busy in the background, slow), the pipeline judges no
+    further: a frame whose first reading the model doubts keeps that reading instead of
+    taking a rival or another grouping on an answer nobody gave."""
+    from vis3d.inputs.preprocess import prepare_camera
+    changed = 0
+    for label, frame in _frames("held", 32, 10) + _frames("sticky", 70, 10):
+        plain = prepare_camera(frame)
+        if not plain.found or classifier.score(plain.image) >= 0.9:
+            continue
+        judged = prepare_camera(frame, score=classifier.score)
+        changed += not np.array_equal(judged.image, plain.image)
+        calls = []
+
+        def once(image):
+            calls.append(1)
+            return classifier.score(image) if len(calls) == 1 else None
+        kept = prepare_camera(frame, score=once)
+        assert np.array_equal(kept.image, plain.image)
+    assert changed >= 1        # the judge does change some of these frames when it answers

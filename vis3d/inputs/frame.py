@@ -218,8 +218,8 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     """A camera frame (BGR uint8 as OpenCV gives it, gray ok, any size) -> Prepared.
     ``stages``, when given, receives what the window shows on request: 'work' (the frame at
     the working size), 'mask' (the ink mask there, 0/255), 'scale' (working / frame pixels).
-    ``score``: a callable 28x28 -> the model's top probability for it (the caller's model;
-    this module stays torch-free). When the first candidate's reading is unsure, up to
+    ``score``: a callable 28x28 -> the model's top probability for it, or None when the model
+    cannot answer now (the caller's model; this module stays torch-free). When the first candidate's reading is unsure, up to
     RIVALS more candidate regions are read and the one the model is clearly surest of wins;
     when that is still unsure, its region's ink grouped otherwise too (:mod:`pick`)."""
     why = unusable(frame)
@@ -255,7 +255,12 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
         if score is None:
             best = (1.0, image, res[1], corners, mask, alts)
             break
-        p = float(score(image))
+        p = score(image)
+        if p is None:       # the model gives no answer now (busy, slow): judge no further
+            if best is None:
+                best = (1.0, image, res[1], corners, mask, alts)
+            break
+        p = float(p)
         seen += 1
         if p < UNPLACED and level < FAINTEST:
             refused = refused or ("no digit (marks barely darker than the paper, which the "

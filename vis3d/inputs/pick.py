@@ -105,14 +105,18 @@ def surest(best: tuple, others, score) -> tuple:
     for the other groupings; at most ALTERNATIVES are read. Never one straight stroke: the
     model reads any as a confident '1', and the edges of things are straight (a sheet's, a
     shadow's, a finger's side), so it is no evidence against the first reading; nor a
-    blotch the model is unsure of (:func:`vis3d.inputs.doubt.blotchy`)."""
+    blotch the model is unsure of (:func:`vis3d.inputs.doubt.blotchy`). A ``score`` of
+    None (no answer) ends the search with ``best``."""
     top = None
     for k, (image, box) in enumerate(others):
         if k >= ALTERNATIVES:
             break
         if straight(image):
             continue
-        p = float(score(image))
+        p = score(image)
+        if p is None:         # the model gives no answer now (busy, slow): keep the reading
+            return best
+        p = float(p)
         if (top is None or p > top[0]) and not blotchy(image, p):
             top = (p, image, box)
     if top is None or top[0] < FIRM or top[0] <= best[0] + GAIN:

@@ -12,13 +12,14 @@ SLOW_MS = 15.0    # a model whose forward takes longer is not asked (the window 
 
 def camera_judge(session):
     """A callable 28x28 -> the session model's top probability, for
-    :func:`vis3d.inputs.frame.prepare_camera`. It answers 1.0 ("sure: look no further")
-    when the model takes no 28x28 digits, is slow, or is busy in the background."""
-    def judge(image) -> float:
+    :func:`vis3d.inputs.frame.prepare_camera`. It answers None (no answer: the pipeline
+    judges no further and keeps what it has) when the model takes no 28x28 digits, is slow,
+    or is busy in the background."""
+    def judge(image) -> float | None:
         if not session.digit_input or session.run_ms > SLOW_MS:
-            return 1.0
+            return None
         if not session.lock.acquire(blocking=False):
-            return 1.0
+            return None
         try:
             return session.probe.top_probability(image)
         finally:
