@@ -121,3 +121,22 @@ def test_reaching_two_sides_is_judged_in_the_whole_pictures_coordinates():
     assert not _spans(boxes, (240, 320), (100, 100)).any()
     assert list(_spans(boxes, (240, 320), (0, 0))) == [True, False]
     assert list(_spans(boxes, (240, 30), (0, 50))) == [False, True]
+
+
+def test_medians_and_percentiles_are_numpys_bit_for_bit():
+    """vis3d.inputs.stats (the pipeline's medians and percentiles without numpy's overhead)
+    gives numpy's values exactly, on the kinds of arrays the pipeline gives it: 8-bit gray
+    levels, darkness and log-brightness in float32, of odd and even sizes."""
+    from vis3d.inputs import stats
+    rng = np.random.default_rng(9)
+    g, bg, _, low_bg, _ = _work(FRAMES[0])
+    arrays = [g, low_bg, np.log1p(low_bg.astype(np.float32)), paper.darkness(g, bg)]
+    for n in (1, 2, 3, 4, 17, 64, 999, 1000, 4800):
+        arrays += [rng.integers(0, 256, n).astype(np.uint8), rng.random(n).astype(np.float32)]
+    for a in arrays:
+        assert stats.median(a) == float(np.median(a))
+        for q in (3, 10, 50, 75, 95, 97, 100):
+            assert stats.percentile(a, q) == float(np.percentile(a, q)), (a.dtype, a.size, q)
+        lo, hi = stats.percentiles(a, (3, 97))
+        want = np.percentile(a, (3, 97))
+        assert (lo, hi) == (want[0], want[1]) and type(lo) is type(want[0])

@@ -12,6 +12,7 @@ import numpy as np
 
 from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
 from vis3d.inputs.pick import groupings
+from vis3d.inputs.stats import median, percentile
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
 BRIGHT = 50           # with no sheet found, ink counts on paper brighter than this percentile
@@ -61,7 +62,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             continue
         if plain is not None and float(sd[0, 0]) <= JOIN_CV * max(float(mean[0, 0]), 1.0):
             plain.add(int(i))
-        if bright > 0.0 and float(np.median(ring)) < LIT * bright:
+        if bright > 0.0 and median(ring) < LIT * bright:
             continue                  # no sheet found: paper held up is among the brighter things
             # (the median: ruled lines around the ink darken the mean, not the paper)
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
@@ -74,8 +75,8 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
-        if stroke_width(own) > PEN * work_px and float(np.percentile(
-                g[y:y + bh, x:x + bw][own > 0], 10)) > (1.0 - FAINT) * float(np.median(ring)):
+        if stroke_width(own) > PEN * work_px and percentile(
+                g[y:y + bh, x:x + bw][own > 0], 10) > (1.0 - FAINT) * median(ring):
             continue                  # wider than a pen and faint even at its darkest: a shade
             # of the room (a book, a patch of wall), not ink; a marker's or a fat digit's
             # strokes are as dark as ink (0.65 and more)
@@ -134,7 +135,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     plain: set | None = None          # (all may join when the surroundings are not judged)
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
-        bright = float(np.percentile(g[::4, ::4], BRIGHT)) if room else 0.0
+        bright = percentile(g[::4, ::4], BRIGHT) if room else 0.0
         plain = set()
         cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, size[1] / 640.0,
                                region, bright, pen, plain)]

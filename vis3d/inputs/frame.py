@@ -25,6 +25,7 @@ from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, f
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
 from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, unusable
+from vis3d.inputs.stats import median
 
 CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
 
@@ -55,7 +56,7 @@ def _brightest_first(sheets: list, low_gray: np.ndarray) -> list:
     for outline, _ in sheets:
         inside = np.zeros(low_gray.shape, np.uint8)
         cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 255)
-        level = float(np.median(low_gray[inside > 0])) if inside.any() else 0.0
+        level = median(low_gray[inside > 0]) if inside.any() else 0.0
         keys.append(level if level < BLOWN else -level)
     return [sheets[i] for i in np.argsort(keys)[::-1]]
 
@@ -205,7 +206,7 @@ def _reading(res, corners, g, bg, colour):
     no pen's digit or '')."""
     x0, y0, x1, y1 = res[1]
     strokes = res[0] > 0.3
-    level = float(np.median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])) \
+    level = median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes]) \
         if strokes.any() else 1.0
     why = not_written(res[0], level, g.shape[1] / 640.0) \
         or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])

@@ -14,6 +14,7 @@ import numpy as np
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
 from vis3d.inputs.ink import not_ink, remove_lines
 from vis3d.inputs.pick import embedded, readings
+from vis3d.inputs.stats import median, percentile, percentiles
 
 
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -40,7 +41,7 @@ def background(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def fills_frame(low_bg: np.ndarray) -> bool:
     """Whether paper may fill the frame: most of it is lit about as brightly as its bright
     part (a room with a window or a lamp is mostly far darker than them)."""
-    top = float(np.percentile(low_bg, 95))
+    top = percentile(low_bg, 95)
     return np.count_nonzero(low_bg >= 0.55 * top) >= 0.6 * low_bg.size
 
 
@@ -70,7 +71,7 @@ def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
     when the paper fills the frame (no sharp bright/dark boundary). ``second``: instead the
     sheets of the next tier of brightness (asked for when none of the first holds a digit)."""
     lb = np.log1p(low_bg.astype(np.float32))
-    lo, hi = np.percentile(lb, (3, 97))
+    lo, hi = percentiles(lb, (3, 97))
     if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
         return []
     level = np.uint8(np.clip((lb - lo) / (hi - lo) * 255.0, 0, 255))
@@ -140,7 +141,7 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
     inner = (pts[:, 0] > 0) & (pts[:, 0] < w - 1) & (pts[:, 1] > 0) & (pts[:, 1] < h - 1)
     if inner.sum() < 8:
         return None
-    edge = float(np.median(grad[pts[inner, 1], pts[inner, 0]]))
+    edge = median(grad[pts[inner, 1], pts[inner, 0]])
     if edge < SHARP:              # a soft shading boundary, not the edge of a sheet
         return None
     hull = cv2.convexHull(contour)
@@ -312,7 +313,7 @@ def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
         return None, why
     keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
     d = dark[y0:y1, x0:x1]
-    level = float(np.percentile(d[mask[y0:y1, x0:x1] > 0], 75))
+    level = percentile(d[mask[y0:y1, x0:x1] > 0], 75)
     lo = 0.5 * t
     ink = np.clip((d - lo) * (1.0 / max(level - lo, 1e-3)), 0.0, 1.0)
     ink[keep == 0] = 0.0
@@ -362,5 +363,5 @@ def shadowed_paper(box, first, region: np.ndarray, bg: np.ndarray) -> bool:
     near = region[max(0, y0 - reach):y1 + reach, max(0, x0 - reach):x1 + reach]
     if not near.any():
         return False
-    around = float(np.median(bg[y0:y1, x0:x1]))
-    return around >= 0.35 * float(np.median(bg[region > 0]))
+    around = median(bg[y0:y1, x0:x1])
+    return around >= 0.35 * median(bg[region > 0])
