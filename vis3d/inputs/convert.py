@@ -207,7 +207,12 @@ def reduced(frame, long_side: int) -> tuple[np.ndarray | None, np.ndarray | None
             # halving with bilinear sampling is an exact 2x2 average, and OpenCV's fastest
             # reduction: then the area average does the rest (1080p: 1.1 ms, not 1.7)
             a = cv2.resize(a, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
-        a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+        if a.shape[:2] == (3 * size[1], 3 * size[0]):
+            # a 3x3 area average (1080p): the centres of a 3x3 box blur, the same values
+            # (every block sum rounds alike) in 0.45 ms rather than OpenCV's 0.6
+            a = np.ascontiguousarray(cv2.blur(a, (3, 3))[1::3, 1::3])
+        else:
+            a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
         scale = a.shape[1] / w
     if colour is not None:
         return cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), a, scale, ""
