@@ -181,7 +181,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
                 out.append((tag, _lut(n, k)[labels]))
             return out
         alts.append(others)
-    return _lut(n, keep)[labels], "", bool(touching[keep].any())
+    return np.take(_lut(n, keep), labels), "", bool(touching[keep].any())
 
 
 def _spans(boxes: np.ndarray, shape, origin=(0, 0)) -> np.ndarray:

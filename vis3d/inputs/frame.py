@@ -24,7 +24,7 @@ from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, f
                                 find_sheets, one_colour, shadowed_paper)
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
-from vis3d.inputs.preprocess import Prepared, even_strokes, normalise, thicken, unusable
+from vis3d.inputs.preprocess import Prepared, fit_strokes, normalise, unusable
 from vis3d.inputs.stats import median
 
 CAMERA_WIDTH = 320  # the camera pipeline works at about this many pixels on the long side
@@ -198,7 +198,7 @@ def _upright(ink: np.ndarray, corners) -> np.ndarray:
 
 def _image(res, corners=None):
     ink, _ = res
-    return normalise(thicken(even_strokes(_upright(ink, corners))))
+    return normalise(fit_strokes(_upright(ink, corners)))
 
 
 def _reading(res, corners, g, bg, colour):

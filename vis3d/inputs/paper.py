@@ -236,11 +236,12 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     otsu = _otsu((dark * 255.0).astype(np.uint8), (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
-    _, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
-    strong = np.zeros(int(weak.max()) + 1, np.uint8)
+    n, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
+    strong = np.zeros(max(n, 256), np.uint8)
     strong[weak[dark > t]] = 255
     strong[0] = 0
-    mask = strong[weak]
+    # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
+    mask = cv2.LUT(weak.astype(np.uint8), strong[:256]) if n <= 256 else np.take(strong, weak)
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]

@@ -116,15 +116,24 @@ WIDTH_TARGET = 2.0
 WIDTH_MIN = 1.3     # ... and thinner ones (a ballpoint on a large digit) widened to WIDTH_TARGET
 
 
-def thicken(ink: np.ndarray) -> np.ndarray:
-    """Widen strokes that would be far thinner than MNIST's after the fit to 20x20 (a
-    ballpoint's 2-5 pixel line on a digit 150 pixels tall): a grey dilation by the radius
-    that brings them to WIDTH_TARGET. For camera ink only: the pad is drawn thick."""
+def _measure(ink: np.ndarray) -> tuple[int, float]:
+    """(the long side of the ink's box, its stroke width once fitted to BOX x BOX; 0 when
+    the side is SIZE or less, which is left alone)."""
     x, y, w, h = cv2.boundingRect(np.uint8(ink > 0.05))
     side = max(w, h)
     if side <= SIZE:
+        return side, 0.0
+    return side, stroke_width(ink[y:y + h, x:x + w]) * BOX / side
+
+
+def thicken(ink: np.ndarray, measured: tuple[int, float] | None = None) -> np.ndarray:
+    """Widen strokes that would be far thinner than MNIST's after the fit to 20x20 (a
+    ballpoint's 2-5 pixel line on a digit 150 pixels tall): a grey dilation by the radius
+    that brings them to WIDTH_TARGET. For camera ink only: the pad is drawn thick.
+    ``measured``: :func:`_measure` of this ``ink`` when known."""
+    side, width = measured or _measure(ink)
+    if side <= SIZE:
         return ink
-    width = stroke_width(ink[y:y + h, x:x + w]) * BOX / side
     if width >= WIDTH_MIN:
         return ink
     radius = int(round((WIDTH_TARGET - width) * side / BOX / 2))
@@ -140,26 +149,35 @@ def even_strokes(ink: np.ndarray) -> np.ndarray:
     """Thin strokes that would be far thicker than MNIST's after the fit to 20x20 (a fat
     marker on a small digit). Only for ink larger than 28 pixels, which is shrunk anyway:
     MNIST-sized input is left alone."""
+    return _even(ink)[0]
+
+
+def fit_strokes(ink: np.ndarray) -> np.ndarray:
+    """``thicken(even_strokes(ink))``, the strokes measured once where they stay as they are."""
+    ink, measured = _even(ink)
+    return thicken(ink, measured)
+
+
+def _even(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, float] | None]:
+    """(:func:`even_strokes` of ``ink``, :func:`_measure` of that when it was taken)."""
     for _ in range(2):   # the estimate is not linear in the erosion: measure again once
-        x, y, w, h = cv2.boundingRect(np.uint8(ink > 0.05))
-        side = max(w, h)
+        measured = side, width = _measure(ink)
         if side <= SIZE:
-            return ink
-        width = stroke_width(ink[y:y + h, x:x + w]) * BOX / side
+            return ink, measured
         if width <= WIDTH_MAX:
-            return ink
+            return ink, measured
         # eroding by r also shrinks the ink's extent by 2r, which the fit scales up again:
         # solve (w - 2r) * BOX / (side - 2r) = WIDTH_TARGET for r (w in input pixels)
         w_in = width * side / BOX
         radius = int(round((w_in - WIDTH_TARGET * side / BOX) / (2 * (1 - WIDTH_TARGET / BOX))))
         if radius < 1:
-            return ink
+            return ink, measured
         disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         thinner = cv2.erode(ink, disk)
         if float(thinner.max()) < 0.5:   # never erase a drawing while thinning it
-            return ink
+            return ink, measured
         ink = thinner
-    return ink
+    return ink, None
 
 
 # --- pad --------------------------------------------------------------------------------
