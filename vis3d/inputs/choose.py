@@ -65,14 +65,15 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         if bright > 0.0 and median(ring) < LIT * bright:
             continue                  # no sheet found: paper held up is among the brighter things
             # (the median: ruled lines around the ink darken the mean, not the paper)
-        (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(labels[y:y + bh, x:x + bw] == i))
+        own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255     # (x, y) -> argwhere's (y, x)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.ascontiguousarray(
+            cv2.findNonZero(own).reshape(-1, 2)[:, ::-1]))
         if stats[i, cv2.CC_STAT_AREA] > (0.75 if bright > 0.0 else BAR) * max(rw * rh, 1.0) \
                 and min(rw, rh) > ONE * work_px:
             continue                  # a straight bar (a window's frame, a book's spine), not
             # a pen's '1' (a ballpoint's line, a few pixels wide)
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
             continue                  # on a blown-out light (a window, a lamp), not paper
-        own = np.uint8(labels[y:y + bh, x:x + bw] == i) * 255
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
         if stroke_width(own) > PEN * work_px and percentile(
@@ -123,7 +124,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     if n > 100 + 0.002 * region_area:
         return None, "only noise", False
     touching = np.zeros(n, bool)
-    touching[np.unique(labels[band > 0])] = True
+    touching[labels[band > 0]] = True
     # paper edges and shadows along them: components lying mostly in a strip at the border
     in_zone = np.bincount(labels[zone > 0], minlength=n)
     edge = touching & (in_zone > 0.5 * areas)
@@ -147,7 +148,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
         # nothing away from the outline's edge: a stroke of a digit's size on plain paper
         # that reaches only a notch in it (fingers over the sheet's edge) is written on it
         reaches = np.zeros(n, bool)
-        reaches[np.unique(labels[rim > 0])] = True
+        reaches[labels[rim > 0]] = True
         small = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) \
             < NOTCH_SIZE * min(size)
         inner = cand[~(reaches | small | (in_zone > 0.5 * areas))[cand]]

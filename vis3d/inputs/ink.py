@@ -59,8 +59,12 @@ def _extent(dark: np.ndarray) -> np.ndarray | None:
     if rows.size == 0:
         return None
     on = dark[rows] > 0
-    first, last = on.argmax(axis=1), dark.shape[1] - 1 - on[:, ::-1].argmax(axis=1)
-    return np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)]).astype(np.float64)
+    k = rows.size
+    out = np.empty((2 * k, 2))
+    out[:k, 0] = on.argmax(axis=1)
+    out[k:, 0] = dark.shape[1] - 1 - on[:, ::-1].argmax(axis=1)
+    out[:k, 1] = out[k:, 1] = rows
+    return out
 
 
 EDGE = 6             # the turned image keeps this many zero pixels around the lines' image
@@ -167,10 +171,10 @@ def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
     (``ink`` over 0.3), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
     short or wide solid bar, faint."""
     mask = np.asarray(ink) > 0.3
-    pts = np.argwhere(mask)
-    if len(pts) < 8:
+    pts = cv2.findNonZero(mask.view(np.uint8))      # (x, y) as np.argwhere's (y, x), in its order
+    if pts is None or len(pts) < 8:
         return ""
-    (_, _), (rw, rh), _ = cv2.minAreaRect(pts.astype(np.float32))
+    (_, _), (rw, rh), _ = cv2.minAreaRect(pts.reshape(-1, 2)[:, ::-1].astype(np.float32))
     if len(pts) < BAR_FILL * max(rw * rh, 1.0):
         return ""
     width = stroke_width(mask)
@@ -193,7 +197,8 @@ def many_colours(ink: np.ndarray, colour: np.ndarray | None) -> str:
     if colour is None:
         return ""
     ink = np.asarray(ink)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.uint8(ink > 0.3), connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.uint8(ink > 0.3), connectivity=8,
+                                                           ltype=cv2.CV_16U)
     if n < 2:
         return ""
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
