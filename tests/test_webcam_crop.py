@@ -140,3 +140,52 @@ def test_medians_and_percentiles_are_numpys_bit_for_bit():
         lo, hi = stats.percentiles(a, (3, 97))
         want = np.percentile(a, (3, 97))
         assert (lo, hi) == (want[0], want[1]) and type(lo) is type(want[0])
+
+
+def test_hysteresis_mask_is_numpys_labelling_with_few_and_many_pieces():
+    """paper.hysteresis looks labels up in an 8-bit table (<= 256 pieces) or by np.take (more):
+    the mask is what indexing the labels with the strong pieces gives, either way."""
+    rng = np.random.default_rng(3)
+    for specks in (20, 3000):                 # a few pieces, and over 256 of them
+        dark = np.zeros((240, 320), np.float32)
+        ys, xs = rng.integers(0, 240, specks), rng.integers(0, 320, specks)
+        dark[ys, xs] = rng.choice([0.3, 0.7], specks).astype(np.float32)
+        dark = cv2.dilate(dark, np.ones((2, 2), np.uint8))
+        t = 0.5
+        n, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8,
+                                          ltype=cv2.CV_16U)
+        assert (n > 256) == (specks > 256)
+        strong = np.zeros(n, np.uint8)
+        strong[weak[dark > t]] = 255
+        strong[0] = 0
+        mask = paper.hysteresis(dark, t)
+        assert mask.dtype == np.uint8 and np.array_equal(mask, strong[weak])
+        assert 0 < np.count_nonzero(mask) < np.count_nonzero(dark > 0.55 * t)
+
+
+def test_1080p_reduction_is_the_area_average():
+    """convert.reduced takes a 1080p frame's 3x3 area average as the centres of a box blur:
+    the values of OpenCV's area reduction, exactly (colour and gray)."""
+    samples = FIXTURES.parents[2] / "assets" / "samples"
+    for path in [FIXTURES / "dim/017_7_1080.jpg"] + sorted(samples.glob("webcam_1080_*.jpg"))[:2]:
+        frame = cv2.imread(str(path))
+        assert frame.shape[:2] == (1080, 1920)
+        gray, colour, scale, _ = convert.reduced(frame, CAMERA_WIDTH)
+        half = cv2.resize(frame, (960, 540), interpolation=cv2.INTER_LINEAR)
+        want = cv2.resize(half, (320, 180), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(colour, want)
+        assert np.array_equal(gray, cv2.cvtColor(want, cv2.COLOR_BGR2GRAY))
+        assert scale == 320 / 1920
+
+
+def test_fit_strokes_is_thicken_after_even_strokes():
+    """preprocess.fit_strokes measures the strokes once where even_strokes leaves them: the
+    same ink as thicken(even_strokes(ink)) for thin, even and fat strokes, small and large."""
+    from vis3d.inputs import preprocess as pp
+    for size, width in ((20, 2), (120, 2), (120, 8), (200, 30), (200, 4), (60, 12)):
+        ink = np.zeros((size + 20, size + 20), np.float32)
+        cv2.circle(ink, (size // 2 + 10, size // 2 + 10), size // 2 - width, 1.0, width)
+        ink = cv2.GaussianBlur(ink, (3, 3), 0)
+        want = pp.thicken(pp.even_strokes(ink))
+        got = pp.fit_strokes(ink)
+        assert got.shape == want.shape and np.array_equal(got, want), (size, width)

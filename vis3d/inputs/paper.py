@@ -198,6 +198,17 @@ def _otsu(dark8: np.ndarray, size: tuple[int, int]) -> float:
     return cv2.threshold(row, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
 
 
+def hysteresis(dark: np.ndarray, t: float) -> np.ndarray:
+    """The ink mask (0/255) of a darkness image: what is darker than ``t``, with the faint
+    stretches (over 0.55 t) of a ballpoint stroke that join it to the stroke they continue."""
+    n, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
+    strong = np.zeros(max(n, 256), np.uint8)
+    strong[weak[dark > t]] = 255
+    strong[0] = 0
+    # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
+    return cv2.LUT(weak.astype(np.uint8), strong[:256]) if n <= 256 else np.take(strong, weak)
+
+
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
             strict: bool | None = None, sheet: bool = False, pen: bool = False,
@@ -235,13 +246,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
         np.maximum(dark, 0.0, out=dark)
     otsu = _otsu((dark * 255.0).astype(np.uint8), (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
-    # hysteresis: faint stretches of a ballpoint stroke join the stroke they continue
-    n, weak = cv2.connectedComponents(np.uint8(dark > 0.55 * t), connectivity=8, ltype=cv2.CV_16U)
-    strong = np.zeros(max(n, 256), np.uint8)
-    strong[weak[dark > t]] = 255
-    strong[0] = 0
-    # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
-    mask = cv2.LUT(weak.astype(np.uint8), strong[:256]) if n <= 256 else np.take(strong, weak)
+    mask = hysteresis(dark, t)
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else cv2.mean(colour, mask=cv2.subtract(region, mask))[:3]
