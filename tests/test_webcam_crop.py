@@ -189,3 +189,30 @@ def test_fit_strokes_is_thicken_after_even_strokes():
         want = pp.thicken(pp.even_strokes(ink))
         got = pp.fit_strokes(ink)
         assert got.shape == want.shape and np.array_equal(got, want), (size, width)
+
+
+def test_long_window_erosion_and_dilation_are_opencvs_bit_for_bit():
+    """vis3d.inputs.morph (the line finder's long openings, by doubling windows) gives
+    cv2.erode/dilate's values with a rectangular kernel: windows longer and shorter than the
+    image, even and odd, down the columns, along the rows and both, with each border."""
+    from vis3d.inputs import morph
+    rng = np.random.default_rng(5)
+    g, _, _, _, _ = _work(FRAMES[1])
+    cases = [(g, (1, 72)), (g, (72, 1)), (g[:40], (1, 72)), (g, (9, 9)), (g, (49, 25))]
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(1, 120, 2))
+        size = tuple(int(v) for v in rng.integers(1, 90, 2))
+        cases.append((rng.integers(0, 256, (h, w)).astype(np.uint8), size))
+    borders = ((cv2.BORDER_CONSTANT, None), (cv2.BORDER_CONSTANT, 0),
+               (cv2.BORDER_CONSTANT, 255), (cv2.BORDER_REPLICATE, None))
+    for img, (kw, kh) in cases:
+        k = np.ones((kh, kw), np.uint8)
+        for border, value in borders:
+            extra = {} if value is None else {"borderValue": value}
+            mine = {} if value is None else {"value": value}
+            assert np.array_equal(morph.erode(img, (kw, kh), border, **mine),
+                                  cv2.erode(img, k, borderType=border, **extra)), (kw, kh, border)
+            assert np.array_equal(morph.dilate(img, (kw, kh), border, **mine),
+                                  cv2.dilate(img, k, borderType=border, **extra)), (kw, kh, border)
+    opened = morph.dilate(morph.erode(g, (1, 72)), (1, 72))
+    assert np.array_equal(opened, cv2.morphologyEx(g, cv2.MORPH_OPEN, np.ones((72, 1), np.uint8)))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs import morph
+
 SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
 ANISOTROPY = 0.08      # structure tensor: below this share, there are no lines to remove
 ACROSS = 7            # a line may drift this many pixels across over the kernel (perspective)
@@ -91,12 +93,13 @@ def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndar
     rot = cv2.warpAffine(dark, m, size, flags=cv2.INTER_LINEAR, borderMode=_border(dark))
     # a line drifts by a pixel or two over the kernel (perspective turns the lines across
     # the page, the angle is off by a degree): widen it across first (ACROSS), then keep
-    # what is long along. Both directions with the long kernel down the columns (OpenCV's
-    # faster direction): the lines along the rows are found in the transposed image.
+    # what is long along. Both directions with the long window down the columns (the
+    # faster direction; morph.erode/dilate: OpenCV's values, 4x faster for so long a
+    # window): the lines along the rows are found in the transposed image.
     lines = None
     for src in (cv2.transpose(rot), rot):
         wide = cv2.dilate(src, np.ones((1, ACROSS), np.uint8))
-        opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
+        opened = morph.dilate(morph.erode(wide, (1, length)), (1, length))   # an opening
         opened = cv2.erode(opened, np.ones((1, ACROSS), np.uint8))
         lines = cv2.transpose(opened) if lines is None else cv2.max(lines, opened)
     if not cv2.countNonZero(lines):

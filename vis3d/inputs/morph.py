@@ -1,0 +1,52 @@
+"""Erosion and dilation of 8-bit images by long rectangular windows, fast.
+
+OpenCV's erode/dilate pass over the image about once per two rows of a long kernel (a
+72-row column: 60 us on a 217x191 crop); here a window of L values is two overlapping
+windows of a power of two, each built by doubling (van Herk / Gil-Werman's idea in its
+simplest form), log2(L) + 1 numpy passes (15 us). The values are OpenCV's, bit for bit:
+the same windows (OpenCV's default anchor, the kernel's centre) and the same border (a
+constant, by default the one that changes nothing, or the edge replicated), checked against
+cv2 in tests/test_webcam_crop.py. Numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _along(p: np.ndarray, length: int, n: int, axis: int, op) -> np.ndarray:
+    """``op`` (np.minimum or np.maximum) over each ``length`` consecutive entries along
+    ``axis`` of ``p`` (n + length - 1 long there) -> n long."""
+    def part(a, lo, hi):
+        return a[lo:hi] if axis == 0 else a[:, lo:hi]
+    span = 1
+    while 2 * span <= length:
+        m = p.shape[axis]
+        p = op(part(p, 0, m - span), part(p, span, m))   # each: the extreme of 2 * span
+        span *= 2
+    return op(part(p, 0, n), part(p, length - span, length - span + n))
+
+
+def _rect(src: np.ndarray, size, op, border: int, value: int) -> np.ndarray:
+    kw, kh = size
+    ax, ay = kw // 2, kh // 2                                # OpenCV's default anchor
+    p = cv2.copyMakeBorder(src, ay, kh - 1 - ay, ax, kw - 1 - ax, border, value=value)
+    h, w = src.shape[:2]
+    if kh > 1:
+        p = _along(p, kh, h, 0, op)
+    if kw > 1:
+        p = _along(p, kw, w, 1, op)
+    return np.ascontiguousarray(p)
+
+
+def erode(src: np.ndarray, size, border: int = cv2.BORDER_CONSTANT, value: int = 255):
+    """``cv2.erode(src, np.ones((kh, kw), np.uint8), borderType=border, borderValue=value)``
+    of an 8-bit image, ``size`` = (kw, kh) as OpenCV gives sizes."""
+    return _rect(src, size, np.minimum, border, value)
+
+
+def dilate(src: np.ndarray, size, border: int = cv2.BORDER_CONSTANT, value: int = 0):
+    """``cv2.dilate(src, np.ones((kh, kw), np.uint8), borderType=border, borderValue=value)``
+    of an 8-bit image, ``size`` = (kw, kh)."""
+    return _rect(src, size, np.maximum, border, value)
