@@ -35,8 +35,8 @@ def _rect(src: np.ndarray, size, op, border: int, value: int) -> np.ndarray:
     h, w = src.shape[:2]
     if kh > 1:
         p = _along(p, kh, h, 0, op)
-    if kw > 1:
-        p = _along(p, kw, w, 1, op)
+    if kw > 1:       # along the rows: down the columns of the transposed (contiguous) image
+        p = cv2.transpose(_along(cv2.transpose(np.ascontiguousarray(p)), kw, w, 0, op))
     return np.ascontiguousarray(p)
 
 
