@@ -20,6 +20,7 @@ from vis3d.inputs import morph
 SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
 ANISOTROPY = 0.08      # structure tensor: below this share, there are no lines to remove
 ACROSS = 7            # a line may drift this many pixels across over the kernel (perspective)
+_SQ3, _SQ5, _ACROSS = (np.ones(k, np.uint8) for k in ((3, 3), (5, 5), (1, ACROSS)))  # kernels
 
 
 def line_angle(dark: np.ndarray) -> tuple[float, float]:
@@ -45,12 +46,12 @@ def remove_lines(dark: np.ndarray, length: int, crop=None) -> np.ndarray:
     subtracted. Only structures under 5 pixels wide count: a thick stroke is never a rule.
     ``crop``: (x0, y0, w, h) when ``dark`` is the part at (x0, y0) of a w x h image that is
     zero around it (x0, y0 even): the lines are found as on the whole image."""
-    dark = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    dark = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, _SQ5))
     angle, strength = line_angle(dark[::2, ::2])
     if strength < ANISOTROPY:
         return np.zeros_like(dark)
     lines = _lines_at(dark, angle, max(9, int(length)), crop)
-    return cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    return cv2.dilate(lines, _SQ3)
 
 
 def _extent(dark: np.ndarray) -> np.ndarray | None:
@@ -98,9 +99,9 @@ def _lines_at(dark: np.ndarray, angle: float, length: int, crop=None) -> np.ndar
     # window): the lines along the rows are found in the transposed image.
     lines = None
     for src in (cv2.transpose(rot), rot):
-        wide = cv2.dilate(src, np.ones((1, ACROSS), np.uint8))
+        wide = cv2.dilate(src, _ACROSS)
         opened = morph.dilate(morph.erode(wide, (1, length)), (1, length))   # an opening
-        opened = cv2.erode(opened, np.ones((1, ACROSS), np.uint8))
+        opened = cv2.erode(opened, _ACROSS)
         lines = cv2.transpose(opened) if lines is None else cv2.max(lines, opened)
     if not cv2.countNonZero(lines):
         return np.zeros_like(dark)
@@ -122,7 +123,7 @@ def stroke_width(mask: np.ndarray) -> float:
     stroke boundary (the default border would make it look infinitely wide)."""
     solid = np.uint8(mask > 0)
     area = int(np.count_nonzero(solid))
-    inner = int(np.count_nonzero(cv2.erode(solid, np.ones((3, 3), np.uint8),
+    inner = int(np.count_nonzero(cv2.erode(solid, _SQ3,
                                            borderType=cv2.BORDER_CONSTANT, borderValue=0)))
     return 2.0 * area / max(area - inner, 1)
 

@@ -170,6 +170,8 @@ def darkness(g: np.ndarray, bg: np.ndarray) -> np.ndarray:
     return np.clip(dark, 0.0, 1.0, out=dark)
 
 
+_SQ3 = np.ones((3, 3), np.uint8)
+
 PAD = 8              # a crop around the region keeps this many pixels of the frame beside it
 
 
@@ -237,7 +239,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     edge = 255 if sheet else 0
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (margin, margin))
     region = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=edge)
-    band = region - cv2.erode(region, np.ones((3, 3), np.uint8),
+    band = region - cv2.erode(region, _SQ3,
                               borderType=cv2.BORDER_CONSTANT, borderValue=edge)
     z = 2 * max(3, int(0.05 * min(h, w))) + 1
     zone = region - morph.erode(region, (z, z), cv2.BORDER_CONSTANT, edge)
@@ -325,7 +327,7 @@ def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
     why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, work_px, pen=pen)
     if why:
         return None, why
-    keep = cv2.dilate(keep[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
+    keep = cv2.dilate(keep[y0:y1, x0:x1], _SQ3)
     d = dark[y0:y1, x0:x1]
     level = percentile(d[mask[y0:y1, x0:x1] > 0], 75)
     lo = 0.5 * t
