@@ -12,6 +12,7 @@ import numpy as np
 
 from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
 from vis3d.inputs.pick import groupings
+from vis3d.inputs.sides import two_sided
 from vis3d.inputs.stats import median, percentile
 
 BLOWN = 250           # gray levels at or above this are a light source, not lit paper
@@ -29,6 +30,10 @@ NOTCH_SIZE = 0.2      # a stroke reaching a notch fingers cut in a sheet's outli
 NOTCHES = 0.3         # ... and if such notches are at most this share of the outline's hull
 HOLES = 3             # a written digit closes at most this many loops (an 8 two, with a slip)
 ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
+EDGE = 0.5            # a component darker than only one of its sides over this share of its
+                      # length is the edge of a thing (a sheet, a finger, a book), no stroke
+VALLEY = 0.15         # ... one that is a valley nearly all along (under this share) is written
+                      # on paper, even on paper so lit it is blown out (an overexposed sheet)
 
 
 def _holes(own: np.ndarray, work_px: float) -> int:
@@ -72,7 +77,10 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
                 and min(rw, rh) > ONE * work_px:
             continue                  # a straight bar (a window's frame, a book's spine), not
             # a pen's '1' (a ballpoint's line, a few pixels wide)
-        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size:
+        step, _ = two_sided(g, mask, labels, i, (x, y, bw, bh), stroke_width(own))
+        if step > EDGE:
+            continue                  # the edge of a thing: paper on one side only
+        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size and not step < VALLEY:
             continue                  # on a blown-out light (a window, a lamp), not paper
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines

@@ -1,0 +1,95 @@
+"""A pen's stroke or the edge of a thing: the camera pipeline's two-sided test.
+
+A stroke written on paper is a valley: paper of about the same brightness lies on both sides
+of it, close by, across the stroke. The edge of a thing (a sheet against the room, a finger,
+a book, a poster) is a step: lit paper on one side, the darker room, skin or a shadow on the
+other; the ink mask holds a thin dark line along it where the paper's estimate (a closing,
+blurred) spills over the step. Across each stroke, at its centre line, the brightness is
+sampled a little beyond the stroke on both sides (along the normal from the structure tensor
+of the component's mask): a valley is darker than both sides, a step only than one.
+Numpy and OpenCV only.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SAMPLES = 6           # fewer centre-line samples with both sides off ink: no verdict
+
+
+def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
+    """The brightness across a component's strokes at its centre line -> (centre, one side,
+    other side) float32 arrays (empty when too few samples), and the sides' (y, x) indices
+    (both sides' together). ``g``: the gray crop around the
+    component (its box grown by at least 2 stroke widths + 2 pixels, else the samples off the
+    crop are dropped); ``own``: its mask there (0/non-zero); ``ink``: all ink there (samples
+    landing on any ink are dropped: a crossing stroke, the digit's other parts); ``width``:
+    its stroke width in pixels."""
+    own = np.uint8(own > 0)
+    h, w = own.shape
+    dist = cv2.distanceTransform(own, cv2.DIST_L2, 3)
+    # the centre line: pixels that are a local maximum of the distance to the paper
+    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    ys, xs = np.nonzero(ridge)
+    if ys.size < SAMPLES:
+        none = np.empty(0, np.float32)
+        return none, none, none, (np.empty(0, np.int64), np.empty(0, np.int64))
+    if ys.size > 400:                 # enough for a verdict: a spread subset
+        pick = np.linspace(0, ys.size - 1, 400).astype(np.int64)
+        ys, xs = ys[pick], xs[pick]
+    # the stroke's direction: the structure tensor of its (softened) mask, over about a
+    # stroke's width; its main axis is across the stroke
+    s = max(1.0, 0.5 * width)
+    soft = cv2.GaussianBlur(own.astype(np.float32), (0, 0), s)
+    gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)
+    k = (0, 0)
+    jxx = cv2.GaussianBlur(gx * gx, k, 1.5 * s)[ys, xs]
+    jxy = cv2.GaussianBlur(gx * gy, k, 1.5 * s)[ys, xs]
+    jyy = cv2.GaussianBlur(gy * gy, k, 1.5 * s)[ys, xs]
+    theta = 0.5 * np.arctan2(2.0 * jxy, jxx - jyy)
+    nx, ny = np.cos(theta), np.sin(theta)
+    reach = dist[ys, xs] + max(2.0, float(width))   # past the stroke's edge, close by
+    ax, ay = np.rint(xs + reach * nx).astype(np.int64), np.rint(ys + reach * ny).astype(np.int64)
+    bx, by = np.rint(xs - reach * nx).astype(np.int64), np.rint(ys - reach * ny).astype(np.int64)
+    inside = ((ax >= 0) & (ax < w) & (ay >= 0) & (ay < h)
+              & (bx >= 0) & (bx < w) & (by >= 0) & (by < h))
+    ys, xs, ax, ay, bx, by = ys[inside], xs[inside], ax[inside], ay[inside], bx[inside], by[inside]
+    near = cv2.dilate(np.uint8(ink > 0), np.ones((3, 3), np.uint8))
+    off = (near[ay, ax] == 0) & (near[by, bx] == 0)
+    ys, xs, ax, ay, bx, by = ys[off], xs[off], ax[off], ay[off], bx[off], by[off]
+    gf = g.astype(np.float32)
+    return gf[ys, xs], gf[ay, ax], gf[by, bx], (np.concatenate([ay, by]), np.concatenate([ax, bx]))
+
+
+def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the samples across a component where it is a step, not a valley: darker
+    than the brighter side by some margin but hardly darker than the other side (under half
+    as much). NaN with too few samples."""
+    if centre.size < SAMPLES:
+        return float("nan")
+    hi, lo = np.maximum(a, b), np.minimum(a, b)
+    one = hi - centre                 # how much darker than the brighter side
+    both = lo - centre                # ... than the darker side too
+    deep = one > 0.08 * np.maximum(hi, 1.0)
+    if np.count_nonzero(deep) < SAMPLES:
+        return float("nan")
+    return float(np.count_nonzero(both[deep] < 0.5 * one[deep])) / float(np.count_nonzero(deep))
+
+
+def two_sided(g: np.ndarray, mask: np.ndarray, labels: np.ndarray, i: int, box, width: float,
+              colour: np.ndarray | None = None):
+    """Component ``i`` of ``labels`` (its ``box`` x, y, w, h; ``mask`` all ink, ``g`` the gray
+    image, ``colour`` the BGR one or None) -> (its step share, :func:`step_share`; the mean
+    BGR colour beside its strokes, or None), looked at on its box grown by the samples' reach."""
+    h, w = g.shape
+    x, y, bw, bh = (int(v) for v in box)
+    m = int(2.0 * width) + 4
+    x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+    centre, a, b, (sy, sx) = across(g[y0:y1, x0:x1], labels[y0:y1, x0:x1] == i,
+                                    mask[y0:y1, x0:x1], width)
+    beside = None
+    if colour is not None and sy.size >= SAMPLES:
+        beside = colour[y0:y1, x0:x1][sy, sx].astype(np.float64).mean(axis=0)
+    return step_share(centre, a, b), beside
