@@ -30,8 +30,9 @@ NOTCH_SIZE = 0.2      # a stroke reaching a notch fingers cut in a sheet's outli
 NOTCHES = 0.3         # ... and if such notches are at most this share of the outline's hull
 HOLES = 3             # a written digit closes at most this many loops (an 8 two, with a slip)
 ONE = 6.0             # at 640x480, a straight stroke this wide or thinner is a pen's '1', no bar
-EDGE = 0.5            # a component darker than only one of its sides over this share of its
-                      # length is the edge of a thing (a sheet, a finger, a book), no stroke
+EDGE = 0.35           # a component darker than only one of its sides (or between sides of two
+                      # brightnesses) over this share of its length is the edge of a thing (a
+                      # sheet, a finger, a book, a poster), no stroke (digits: 0.1 at most, a few 0.3)
 VALLEY = 0.15         # ... one that is a valley nearly all along (under this share) is written
                       # on paper, even on paper so lit it is blown out (an overexposed sheet)
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 SAMPLES = 6           # fewer centre-line samples with both sides off ink: no verdict
+DIFFER = 0.12         # sides this much apart (of the brighter) are two things, not one paper
 
 
 def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
@@ -64,9 +65,10 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
 
 
 def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """The share of the samples across a component where it is a step, not a valley: darker
-    than the brighter side by some margin but hardly darker than the other side (under half
-    as much). NaN with too few samples."""
+    """The share of the samples across a component (of those darker than the brighter side by
+    some margin) where it is no valley in one paper: hardly darker than the other side (under
+    half as much: a step), or between sides of two brightnesses (DIFFER apart: two things,
+    as a poster's outline between the poster and the wall). NaN with too few samples."""
     if centre.size < SAMPLES:
         return float("nan")
     hi, lo = np.maximum(a, b), np.minimum(a, b)
@@ -75,7 +77,8 @@ def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     deep = one > 0.08 * np.maximum(hi, 1.0)
     if np.count_nonzero(deep) < SAMPLES:
         return float("nan")
-    return float(np.count_nonzero(both[deep] < 0.5 * one[deep])) / float(np.count_nonzero(deep))
+    step = (both < 0.5 * one) | (hi - lo > DIFFER * np.maximum(hi, 1.0))
+    return float(np.count_nonzero(step[deep])) / float(np.count_nonzero(deep))
 
 
 def two_sided(g: np.ndarray, mask: np.ndarray, labels: np.ndarray, i: int, box, width: float,
