@@ -78,14 +78,10 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
                 and min(rw, rh) > ONE * work_px:
             continue                  # a straight bar (a window's frame, a book's spine), not
             # a pen's '1' (a ballpoint's line, a few pixels wide)
-        step, _ = two_sided(g, mask, labels, i, (x, y, bw, bh), stroke_width(own))
-        if step > EDGE:
-            continue                  # the edge of a thing: paper on one side only
-        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size and not step < VALLEY:
-            continue                  # on a blown-out light (a window, a lamp), not paper
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
-        if stroke_width(own) > PEN * work_px and percentile(
+        width = stroke_width(own)
+        if width > PEN * work_px and percentile(
                 g[y:y + bh, x:x + bw][own > 0], 10) > (1.0 - FAINT) * median(ring):
             continue                  # wider than a pen and faint even at its darkest: a shade
             # of the room (a book, a patch of wall), not ink; a marker's or a fat digit's
@@ -97,8 +93,16 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             # lavender room is yellow paper; against the frame's mean, dark marker on it
             # would look orange, like skin)
             local = cv2.mean(colour[y0:y1, x0:x1], mask=np.uint8(away[y0:y1, x0:x1] == 0))[:3]
-        out[j] = not not_ink(own, ink_col, local if local is not None else paper, work_px,
-                             pen=pen or bright > 0.0)
+        if not_ink(own, ink_col, local if local is not None else paper, work_px,
+                   pen=pen or bright > 0.0):
+            continue
+        # last (it costs the most): paper on both sides of its strokes (sides.py)
+        step = two_sided(g, mask, labels, i, (x, y, bw, bh), width)
+        if step > EDGE:
+            continue                  # the edge of a thing: paper on one side only
+        if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size and not step < VALLEY:
+            continue                  # on a blown-out light (a window, a lamp), not paper
+        out[j] = True
     return out
 
 

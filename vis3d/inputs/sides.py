@@ -21,8 +21,7 @@ DIFFER = 0.12         # sides this much apart (of the brighter) are two things, 
 
 def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     """The brightness across a component's strokes at its centre line -> (centre, one side,
-    other side) float32 arrays (empty when too few samples), and the sides' (y, x) indices
-    (both sides' together). ``g``: the gray crop around the
+    other side), float32 arrays (empty when too few samples). ``g``: the gray crop around the
     component (its box grown by at least 2 stroke widths + 2 pixels, else the samples off the
     crop are dropped); ``own``: its mask there (0/non-zero); ``ink``: all ink there (samples
     landing on any ink are dropped: a crossing stroke, the digit's other parts); ``width``:
@@ -35,7 +34,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     ys, xs = np.nonzero(ridge)
     if ys.size < SAMPLES:
         none = np.empty(0, np.float32)
-        return none, none, none, (np.empty(0, np.int64), np.empty(0, np.int64))
+        return none, none, none
     if ys.size > 400:                 # enough for a verdict: a spread subset
         pick = np.linspace(0, ys.size - 1, 400).astype(np.int64)
         ys, xs = ys[pick], xs[pick]
@@ -61,7 +60,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     off = (near[ay, ax] == 0) & (near[by, bx] == 0)
     ys, xs, ax, ay, bx, by = ys[off], xs[off], ax[off], ay[off], bx[off], by[off]
     gf = g.astype(np.float32)
-    return gf[ys, xs], gf[ay, ax], gf[by, bx], (np.concatenate([ay, by]), np.concatenate([ax, bx]))
+    return gf[ys, xs], gf[ay, ax], gf[by, bx]
 
 
 def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -81,18 +80,14 @@ def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(step[deep])) / float(np.count_nonzero(deep))
 
 
-def two_sided(g: np.ndarray, mask: np.ndarray, labels: np.ndarray, i: int, box, width: float,
-              colour: np.ndarray | None = None):
-    """Component ``i`` of ``labels`` (its ``box`` x, y, w, h; ``mask`` all ink, ``g`` the gray
-    image, ``colour`` the BGR one or None) -> (its step share, :func:`step_share`; the mean
-    BGR colour beside its strokes, or None), looked at on its box grown by the samples' reach."""
+def two_sided(g: np.ndarray, mask: np.ndarray, labels: np.ndarray, i: int, box,
+              width: float) -> float:
+    """The step share (:func:`step_share`) of component ``i`` of ``labels`` (its ``box``
+    x, y, w, h; ``mask`` all ink, ``g`` the gray image; ``width`` its stroke width), looked
+    at on its box grown by the samples' reach."""
     h, w = g.shape
     x, y, bw, bh = (int(v) for v in box)
     m = int(2.0 * width) + 4
     x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
-    centre, a, b, (sy, sx) = across(g[y0:y1, x0:x1], labels[y0:y1, x0:x1] == i,
-                                    mask[y0:y1, x0:x1], width)
-    beside = None
-    if colour is not None and sy.size >= SAMPLES:
-        beside = colour[y0:y1, x0:x1][sy, sx].astype(np.float64).mean(axis=0)
-    return step_share(centre, a, b), beside
+    return step_share(*across(g[y0:y1, x0:x1], labels[y0:y1, x0:x1] == i,
+                              mask[y0:y1, x0:x1], width))
