@@ -47,11 +47,13 @@ def _holes(own: np.ndarray, work_px: float) -> int:
 
 
 def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
-               bright: float = 0.0, pen: bool = False, plain: set | None = None) -> np.ndarray:
+               bright: float = 0.0, pen: bool = False, plain: set | None = None,
+               edges: set | None = None) -> np.ndarray:
     """For each component, whether it may be (part of) a written digit: what surrounds it
     (its box grown a little, less all ink) is plain paper, an even brightness rather than
     the room's clutter; and it is pen-thin and not skin (:func:`vis3d.inputs.ink.not_ink`).
-    ``plain`` receives the components whose surroundings are plain enough to join a digit."""
+    ``plain`` receives the components whose surroundings are plain enough to join a digit,
+    ``edges`` those refused as the edge of a thing (:mod:`vis3d.inputs.sides`)."""
     h, w = g.shape
     out = np.zeros(len(comps), bool)
     away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
@@ -98,8 +100,10 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             continue
         # last (it costs the most): paper on both sides of its strokes (sides.py)
         step = two_sided(g, mask, labels, i, (x, y, bw, bh), width)
-        if step > EDGE:
-            continue                  # the edge of a thing: paper on one side only
+        if step > EDGE:               # the edge of a thing: paper on one side only
+            if edges is not None:
+                edges.add(int(i))
+            continue
         if np.count_nonzero(ring >= BLOWN) > 0.5 * ring.size and not step < VALLEY:
             continue                  # on a blown-out light (a window, a lamp), not paper
         out[j] = True
@@ -150,10 +154,13 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
     if g is not None:
         cand = cand[np.argsort(-areas[cand])[:20]]
         bright = percentile(g[::4, ::4], BRIGHT) if room else 0.0
-        plain = set()
+        plain, edges = set(), set()
+        largest = int(cand[0])
         cand = cand[_plausible(g, mask, labels, stats, cand, colour, paper, size[1] / 640.0,
-                               region, bright, pen, plain)]
+                               region, bright, pen, plain, edges)]
         if cand.size == 0:
+            if largest in edges:
+                return None, "no digit (the edge of a thing, not a pen's stroke)", False
             return None, "no ink on paper (only the room's things)", False
     inner = cand[~touching[cand] | (graze & (in_zone[cand] < GRAZE * areas[cand]))]
     rim = rim() if strict and rim is not None and inner.size == 0 else None
