@@ -82,4 +82,6 @@ def test_nothing_held_up_stays_no_digit(classifier):
     truth, got, top, reason = _read(classifier, "empty_034_none_720.jpg")
     assert truth is None
     assert got is None, (got, top)
-    assert reason.startswith("no digit (a blotch"), reason
+    # (its ink is refused as the room's things before any reading since the two-sided
+    # test, vis3d/inputs/sides.py: both of its pieces are darker than one side only)
+    assert reason.startswith("no digit (a blotch") or "room's things" in reason, reason
