@@ -39,8 +39,9 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
         pick = np.linspace(0, ys.size - 1, 400).astype(np.int64)
         ys, xs = ys[pick], xs[pick]
     # the stroke's direction: the structure tensor of its (softened) mask, over about a
-    # stroke's width; its main axis is across the stroke
-    s = max(1.0, 0.5 * width)
+    # stroke's width (at most a ballpoint's: a marker's wide strokes need no more, and
+    # wider blurs cost more); its main axis is across the stroke
+    s = min(max(1.0, 0.5 * width), 2.0)
     soft = cv2.GaussianBlur(own.astype(np.float32), (0, 0), s)
     gx = cv2.Sobel(soft, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(soft, cv2.CV_32F, 0, 1, ksize=3)
