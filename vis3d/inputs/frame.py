@@ -141,8 +141,9 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
             # part, on a background bright enough for paper. (A digit wholly in such a
             # shadow stays "no ink": an empty sheet in a room looks the same.)
             # Nor is what runs out of the picture there a whole digit (the room beside
-            # the sheet: furniture, a wall's things).
-            res2, _, cut2 = extract(g, bg, whole, 3, colour)
+            # the sheet: furniture, a wall's things). No faint strokes here: the lit part's
+            # own edge lies inside, its thin shaded rim a straight 'stroke' on even paper.
+            res2, _, cut2 = extract(g, bg, whole, 3, colour, faint=False)
             if res2 is not None and not cut2 and not _at_border(res2[1], (h, w)) \
                     and shadowed_paper(res2[1], None, region, bg):
                 yield res2, None, []

@@ -13,6 +13,7 @@ import numpy as np
 
 from vis3d.inputs import morph
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
+from vis3d.inputs.faint import faint_mask
 from vis3d.inputs.ink import not_ink, remove_lines
 from vis3d.inputs.pick import embedded, readings
 from vis3d.inputs.stats import median, percentile, percentiles
@@ -223,7 +224,7 @@ def hysteresis(dark: np.ndarray, t: float) -> np.ndarray:
 def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
             colour: np.ndarray | None = None, stages: dict | None = None,
             strict: bool | None = None, sheet: bool = False, pen: bool = False,
-            alts: list | None = None):
+            alts: list | None = None, faint: bool = True):
     """The digit's ink inside ``region`` -> ((ink crop, box), '', cut) or (None, reason, False);
     ``cut``: the digit touches the region's edge. ``colour``: the BGR working image (for the
     ink tests); ``stages`` receives the ink mask ('mask', 0/255) when given. ``sheet``: the
@@ -231,7 +232,9 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     sheet held close runs out of the picture; the digit on it may reach the border).
     Works on the region's box only (:func:`_window`); sizes go by the whole image's.
     ``alts``: when given and a digit is found, receives a callable giving other readings of
-    the region's ink, [(kind, (ink crop, box))] (:mod:`vis3d.inputs.pick`)."""
+    the region's ink, [(kind, (ink crop, box))] (:mod:`vis3d.inputs.pick`). ``faint``: faint
+    strokes on even paper count too (:mod:`vis3d.inputs.faint`; never in the room, nor on
+    notes found only by their colour)."""
     h, w = g.shape
     x0, y0, x1, y1 = _window(region)
     g, bg, region = g[y0:y1, x0:x1], bg[y0:y1, x0:x1], region[y0:y1, x0:x1]
@@ -251,12 +254,19 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     dark = darkness(g, bg)
     dark[region == 0] = 0.0
     lines = remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h))
-    if cv2.countNonZero(lines):
+    lines_found = cv2.countNonZero(lines) > 0
+    if lines_found:
         dark -= lines * np.float32(1 / 255)
         np.maximum(dark, 0.0, out=dark)
-    otsu = _otsu((dark * 255.0).astype(np.uint8), (h, w))
+    dark8 = (dark * 255.0).astype(np.uint8)
+    otsu = _otsu(dark8, (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     mask = hysteresis(dark, t)
+    if faint and strict is not True and not pen:
+        # faint strokes, where the paper is quiet enough to tell them from it
+        more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None)
+        if more is not None:
+            mask, t = more, floor
     if sheet:
         mask = _cut_fingers(mask, band, w / 640.0)
     paper = None if colour is None else _mean(colour, cv2.subtract(region, mask))[:3]
