@@ -34,6 +34,10 @@ SPECK = 6             # seed pieces smaller than this (pixels) start nothing
 BUSY = 14             # more seed pieces than this: a print, a pattern, texture
 JOIN = 0.55           # hysteresis: faint stretches down to this share of the floor join a seed
 
+_OPEN_K = np.ones((OPEN, OPEN), np.uint8)      # (kernels made once)
+_NEAR_K = np.ones((NEAR, NEAR), np.uint8)
+_SEED_K = np.ones((5, 5), np.uint8)
+
 
 def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray,
                lines: np.ndarray | None = None) -> tuple[np.ndarray | None, float]:
@@ -41,7 +45,7 @@ def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray
     added; their floor) in ``region`` of a darkness image (uint8, 255 = 1, zero outside the
     region, ruled lines already taken out: ``lines``, what was taken out, or None);
     (None, t) when the paper allows no lower floor (busy or noisy paper, nothing faint)."""
-    opened = cv2.morphologyEx(dark8, cv2.MORPH_OPEN, np.ones((OPEN, OPEN), np.uint8))
+    opened = cv2.morphologyEx(dark8, cv2.MORPH_OPEN, _OPEN_K)
     thin = cv2.subtract(dark8, opened)
     hist = cv2.calcHist([thin[::2, ::2]], [0], region[::2, ::2], [256], [0, 256]).ravel()
     if hist.sum() < 100:
@@ -52,7 +56,7 @@ def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray
         return None, t
     f8 = int(floor * 255.0)
     free = cv2.bitwise_not(mask)                  # not a stroke found at the usual floor
-    even = cv2.threshold(cv2.dilate(opened, np.ones((NEAR, NEAR), np.uint8)),
+    even = cv2.threshold(cv2.dilate(opened, _NEAR_K),
                          CLEAN * f8 - 1, 255, cv2.THRESH_BINARY_INV)[1]
     seed = cv2.threshold(thin, f8, 255, cv2.THRESH_BINARY)[1] & free & even
     x, y, bw, bh = cv2.boundingRect(seed)
@@ -74,7 +78,7 @@ def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray
     seed[box] = np.where(big, 255, 0).astype(np.uint8)[labels]
     weak = cv2.threshold(thin, JOIN * f8, 255, cv2.THRESH_BINARY)[1] & free
     if ruled is not None:
-        weak &= ~ruled | cv2.dilate(seed, np.ones((5, 5), np.uint8))
+        weak &= ~ruled | cv2.dilate(seed, _SEED_K)
     _, parts = cv2.connectedComponents(weak, connectivity=8, ltype=cv2.CV_16U)
     hit = np.zeros(int(parts.max()) + 1, np.uint8)
     hit[parts[seed > 0]] = 255
