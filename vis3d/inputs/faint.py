@@ -31,7 +31,7 @@ OPEN = 5              # the top-hat's square (working pixels): wider than a ball
 NEAR = 7              # broad darkness within this square of a seed ...
 CLEAN = 0.5           # ... under this share of the faint floor: the seed lies on even paper
 SPECK = 6             # seed pieces smaller than this (pixels) start nothing
-BUSY = 14             # more seed pieces than this: a print, a pattern, texture
+BUSY = 10             # more seed pieces than this: a print, a pattern, texture
 JOIN = 0.55           # hysteresis: faint stretches down to this share of the floor join a seed
 
 _OPEN_K = np.ones((OPEN, OPEN), np.uint8)      # (kernels made once)
