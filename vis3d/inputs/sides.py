@@ -17,6 +17,8 @@ import numpy as np
 
 SAMPLES = 6           # fewer centre-line samples with both sides off ink: no verdict
 DIFFER = 0.12         # sides this much apart (of the brighter) are two things, not one paper
+NEAR = 3.0            # samples lie this many pixels past a stroke's edge at most (a marker's wide
+                      # strokes: light falling off across a desk must not part its two sides)
 
 
 def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
@@ -51,7 +53,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     jyy = cv2.GaussianBlur(gy * gy, k, 1.5 * s)[ys, xs]
     theta = 0.5 * np.arctan2(2.0 * jxy, jxx - jyy)
     nx, ny = np.cos(theta), np.sin(theta)
-    reach = dist[ys, xs] + max(2.0, float(width))   # past the stroke's edge, close by
+    reach = dist[ys, xs] + min(max(2.0, float(width)), NEAR)   # past its edge, close by
     ax, ay = np.rint(xs + reach * nx).astype(np.int64), np.rint(ys + reach * ny).astype(np.int64)
     bx, by = np.rint(xs - reach * nx).astype(np.int64), np.rint(ys - reach * ny).astype(np.int64)
     inside = ((ax >= 0) & (ax < w) & (ay >= 0) & (ay < h)
