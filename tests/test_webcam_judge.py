@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import synth_webcam as sw
+import synth_webcam_alt as sw_alt
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +70,20 @@ def test_a_digit_on_a_tilted_sheet_reaches_the_model_upright(angle):
     assert abs(abs(lean) - 6.3) < 3.0, lean
 
 
-def _frames(kind: str, seed: int, take: int):
-    """The first ``take`` frames of a 60-frame set (tuning seeds: frames with rivals)."""
+def _frames(kind: str, seed: int, take: int, gen=sw):
+    """The first ``take`` frames of a 60-frame set (tuning seeds: frames with rivals) of the
+    renderer ``gen``."""
     from vis3d.model import data
     from vis3d.paths import default_mnist_dir
     split = data.load_split(default_mnist_dir(), "test")
-    made = sw.frames(split.images, split.labels, kind, 60, seed)
+    made = gen.frames(split.images, split.labels, kind, 60, seed)
     return [(label, frame) for (_, label, frame, _), _ in zip(made, range(take))]
+
+
+def _doubted_sets():
+    """Frames of both renderers' tuning sets with first readings the model doubts."""
+    return (_frames("held", 32, 10) + _frames("sticky", 70, 10)
+            + _frames("held", 2, 20, sw_alt) + _frames("dim", 3, 20, sw_alt))
 
 
 def test_the_judge_is_asked_only_when_unsure_and_at_most_three_times():
@@ -104,16 +112,18 @@ def test_the_judge_prefers_the_reading_the_model_is_surest_of(classifier):
     the first candidate's, on frames whose first candidate the model doubts."""
     from vis3d.inputs.preprocess import prepare_camera
     doubted = 0
-    for label, frame in _frames("held", 32, 10) + _frames("sticky", 70, 10):
+    for label, frame in _doubted_sets():
         plain = prepare_camera(frame)
         if not plain.found:
             continue
         p_first = classifier.score(plain.image)
         judged = prepare_camera(frame, score=classifier.score)
+        if not judged.found:            # refused: marks barely darker the model cannot place
+            continue
         p_judged = classifier.score(judged.image)
         assert p_judged >= p_first - 1e-6
         doubted += p_first < 0.9
-    assert doubted >= 3
+    assert doubted >= 3, doubted
 
 
 def test_the_sessions_judge_stands_aside_when_slow_busy_or_not_for_digits(classifier):
@@ -137,11 +147,13 @@ def test_a_judge_without_an_answer_keeps_the_first_reading(classifier):
     """When the model cannot answer (busy in the background, slow), the pipeline judges no
     further: a frame whose first reading the model doubts keeps that reading instead of
     taking a rival or another grouping on an answer nobody gave."""
+    from vis3d.inputs.frame import UNPLACED
     from vis3d.inputs.preprocess import prepare_camera
     changed = 0
-    for label, frame in _frames("held", 32, 10) + _frames("sticky", 70, 10):
+    for label, frame in _doubted_sets():
         plain = prepare_camera(frame)
-        if not plain.found or classifier.score(plain.image) >= 0.9:
+        # (under UNPLACED the first answer may refuse faint marks: then the next one stands)
+        if not plain.found or not UNPLACED <= classifier.score(plain.image) < 0.9:
             continue
         judged = prepare_camera(frame, score=classifier.score)
         changed += not np.array_equal(judged.image, plain.image)
@@ -152,4 +164,4 @@ def test_a_judge_without_an_answer_keeps_the_first_reading(classifier):
             return classifier.score(image) if len(calls) == 1 else None
         kept = prepare_camera(frame, score=once)
         assert np.array_equal(kept.image, plain.image)
-    assert changed >= 1        # the judge does change some of these frames when it answers
+    assert changed >= 1, changed   # the judge does change some of these frames when it answers
