@@ -22,6 +22,7 @@ from vis3d.inputs import convert
 from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour, shadowed_paper)
+from vis3d.inputs.extent import paper_extent
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
 from vis3d.inputs.preprocess import Prepared, fit_strokes, normalise, unusable
@@ -117,6 +118,15 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         alts: list = []
         if fills:
             res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
+            extent = None if res is not None else paper_extent(colour, low_bg.shape[::-1])
+            if extent is not None:
+                # nothing whole on all the frame: perhaps the paper reaches only up to a
+                # strip of the room, whose edge took the digit's place; its edge is the edge
+                region = cv2.resize(extent, (w, h), interpolation=cv2.INTER_NEAREST)
+                alts2: list = []
+                res2, why2, _ = extract(g, bg, region, 3, colour, stages, alts=alts2)
+                if res2 is not None:
+                    res, why, alts = res2, why2, alts2
         else:   # no sheet stands out from the room: only ink on an even patch of paper
             res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True, alts=alts)
             why = f"no sheet found ({why})" if res is None else why
