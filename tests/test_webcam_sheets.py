@@ -55,7 +55,7 @@ def test_paper_up_to_a_strip_of_the_room(classifier, name, digit):
     """Paper filling most of the frame: its extent leaves the room strip out, and the digit
     is read inside it."""
     from vis3d.inputs import convert
-    from vis3d.inputs.extent import paper_extent
+    from vis3d.inputs.extent import colour_steps, paper_extent
     from vis3d.inputs.frame import CAMERA_WIDTH
     from vis3d.inputs.preprocess import prepare_camera
     frame = _frame(name)
@@ -68,10 +68,38 @@ def test_paper_up_to_a_strip_of_the_room(classifier, name, digit):
     # the extent: most of the frame, not all of it, and the room strip is at a side
     _, colour, _, _ = convert.reduced(frame, CAMERA_WIDTH)
     h, w = colour.shape[:2]
-    extent = paper_extent(colour, (w // 4, h // 4))
+    extent = paper_extent(colour_steps(colour, (w // 4, h // 4)))
     assert extent is not None
     share = np.count_nonzero(extent) / extent.size
     assert 0.75 < share < 0.97
     cols = np.count_nonzero(extent, axis=0) / extent.shape[0]
     assert min(cols[:2].min(), cols[-2:].min()) < 0.2     # a side column is mostly room
 
+
+
+@pytest.mark.parametrize("name, digit", [
+    ("hand_on_sheet_9_720", 9),       # main: no sheet (it joined the hand holding it)
+    ("sheet_by_window_0_720", 0),     # main: the sheet joined a white window beside it
+])
+def test_a_sheet_is_cut_from_what_touches_it(classifier, name, digit):
+    """The bright piece taken for the sheet is cut along colour steps too: the sheet's outline
+    leaves out the hand on it and the window beside it, and its digit is read."""
+    from vis3d.inputs import convert, frame, paper
+    from vis3d.inputs.extent import colour_steps
+    image = _frame(name)
+    stages: dict = {}
+    prepared = frame.prepare_camera(image, stages, score=classifier.score)
+    assert stages["path"] == "1 sheets"
+    assert prepared.found, prepared.reason
+    _, acts = classifier.classify(image, "camera")
+    assert acts is not None and acts.prediction == digit
+    gray, colour, _, _ = convert.reduced(image, frame.CAMERA_WIDTH)
+    g = cv2.GaussianBlur(gray, (3, 3), 0)
+    _, low_bg, low_gray = paper.background(g)
+    edges = colour_steps(colour, low_bg.shape[::-1])[1]
+    outline, _ = paper.find_sheets(low_bg, low_gray, edges=edges)[0]
+    hull = cv2.convexHull(outline)
+    assert cv2.contourArea(outline) > 0.88 * cv2.contourArea(hull)
+    # by brightness alone: no sheet (the hand joined it), or one reaching into the window
+    before = paper.find_sheets(low_bg, low_gray)
+    assert not before or cv2.contourArea(before[0][0]) > 1.05 * cv2.contourArea(outline)

@@ -22,24 +22,31 @@ STEP = 6.0         # median Lab step along the piece's inner outline: a cut edge
 
 
 def _gradient(lab: np.ndarray) -> np.ndarray:
-    grad = np.zeros(lab.shape[:2], np.float32)
-    for c in range(3):
-        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3) / 8.0
-        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3) / 8.0
-        grad = np.maximum(grad, np.sqrt(gx * gx + gy * gy))
-    return grad
+    """The largest of the channels' steps per pixel (3x3 Sobel / 8)."""
+    gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    mag = cv2.magnitude(gx.reshape(-1), gy.reshape(-1)).reshape(lab.shape)
+    return mag.max(axis=2)
 
 
-def paper_extent(colour: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
-    """A 0/255 mask at ``size`` (w, h) of the paper filling most of the BGR working image, its
-    room strip left out, or None when there is none to leave out (the paper fills it all, or
-    no piece of even colour covers most of it)."""
+def colour_steps(colour: np.ndarray | None, size: tuple[int, int]):
+    """(Lab image, its gradient: the largest channel's step per pixel) of the BGR working
+    image at ``size`` (w, h), ink closed away; None for a gray frame."""
     if colour is None:
         return None
     low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
     low = cv2.morphologyEx(low, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))   # ink away
     lab = cv2.cvtColor(low, cv2.COLOR_BGR2LAB).astype(np.float32)
-    grad = _gradient(lab)
+    return lab, _gradient(lab)
+
+
+def paper_extent(steps) -> np.ndarray | None:
+    """A 0/255 mask of the paper filling most of the working image (``steps``: its
+    :func:`colour_steps`), its room strip left out, or None when there is none to leave out
+    (the paper fills it all, or no piece of even colour covers most of it)."""
+    if steps is None:
+        return None
+    lab, grad = steps
     core = np.uint8(grad < EVEN) * 255
     core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)

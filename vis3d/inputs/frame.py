@@ -22,7 +22,7 @@ from vis3d.inputs import convert
 from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour, shadowed_paper)
-from vis3d.inputs.extent import paper_extent
+from vis3d.inputs.extent import colour_steps, paper_extent
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
 from vis3d.inputs.preprocess import Prepared, fit_strokes, normalise, unusable
@@ -109,7 +109,9 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     module's docstring); ``note['why']`` says why there is none when nothing comes."""
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
-    sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
+    steps = colour_steps(colour, low_bg.shape[::-1])
+    edges = None if steps is None else steps[1]
+    sheets = _brightest_first(find_sheets(low_bg, low_gray, edges=edges), low_gray)
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
     if stages is not None:
         stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
@@ -118,7 +120,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         alts: list = []
         if fills:
             res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
-            extent = None if res is not None else paper_extent(colour, low_bg.shape[::-1])
+            extent = None if res is not None else paper_extent(steps)
             if extent is not None:
                 # nothing whole on all the frame: perhaps the paper reaches only up to a
                 # strip of the room, whose edge took the digit's place; its edge is the edge
@@ -136,7 +138,8 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     else:
         region, found_any = None, False
         # largest first: a window may outshine the sheet; then the next tier of brightness
-        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
+        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True,
+                                                              edges=edges)):
             alts = []
             res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale,
                                                           stages, alts=alts)
