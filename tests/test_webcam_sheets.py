@@ -103,3 +103,31 @@ def test_a_sheet_is_cut_from_what_touches_it(classifier, name, digit):
     # by brightness alone: no sheet (the hand joined it), or one reaching into the window
     before = paper.find_sheets(low_bg, low_gray)
     assert not before or cv2.contourArea(before[0][0]) > 1.05 * cv2.contourArea(outline)
+
+
+@pytest.mark.parametrize("name, digit", [
+    ("held_light_room_3_480", 3),     # main: read '1' (the sheet's edge)
+    ("held_light_room_4_720", 4),     # main: read '2' (the sheet's edge and the room)
+    ("held_light_room_0_720", 0),     # main: wrong digit
+])
+def test_a_sheet_held_in_a_room_as_light_as_it(classifier, name, digit):
+    """No brightness tier tells the sheet from the light room ("fills"), but it is a piece of
+    even colour, brighter than the rest, bounded by a sharp step: its extent is the region,
+    so its edge and the room beyond it are no ink."""
+    from vis3d.inputs import convert
+    from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
+    from vis3d.inputs.frame import CAMERA_WIDTH
+    from vis3d.inputs.preprocess import prepare_camera
+    frame = _frame(name)
+    stages: dict = {}
+    prepared = prepare_camera(frame, stages, score=classifier.score)
+    assert stages["path"] == "fills (a held sheet)"
+    assert prepared.found, prepared.reason
+    _, acts = classifier.classify(frame, "camera")
+    assert acts is not None and acts.prediction == digit
+    _, colour, _, _ = convert.reduced(frame, CAMERA_WIDTH)
+    h, w = colour.shape[:2]
+    steps = colour_steps(colour, (w // 4, h // 4))
+    assert paper_extent(steps) is None          # not paper up to a strip of the room
+    extent = paper_extent(steps, most=SHEET)
+    assert extent is not None and 0.2 < np.count_nonzero(extent) / extent.size < HELD

@@ -6,8 +6,10 @@ within 1.3x of a light wall), so the brightness alone does not tell them apart; 
 one even colour up to its cut edge, and the room beyond it is not the same colour or lies
 across a step. At a quarter of the working size (ink, ruled and dotted lines closed away), in
 CIELAB: the pixels where colour hardly changes, cut along sharp edges into pieces; the
-largest piece, grown back over its cut rim and its holes (the ink) filled, is the paper when
-it covers most but not all of the frame. Numpy and OpenCV only.
+largest piece, grown back over its cut rim, its convex hull, is the paper when it covers most
+but not all of the frame and is brighter than the rest. The same piece when it covers less of
+the frame is a sheet held up in a room as light as it. The colour's steps also cut the bright
+pieces paper.find_sheets takes for sheets. Numpy and OpenCV only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import numpy as np
 EVEN = 4.0         # Lab units per low-res pixel: below, the colour hardly changes
 MOST = 0.45        # the paper's piece covers at least this share of the frame ...
 ALL = 0.985        # ... and less than this (more: the paper fills it all)
+HELD = 0.8         # a piece under this share: a sheet held up ...
+SHEET = 0.12       # ... covering at least this share
 STEP = 6.0         # median Lab step along the piece's inner outline: a cut edge, not shading
 
 
@@ -40,10 +44,10 @@ def colour_steps(colour: np.ndarray | None, size: tuple[int, int]):
     return lab, _gradient(lab)
 
 
-def paper_extent(steps) -> np.ndarray | None:
+def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
     """A 0/255 mask of the paper filling most of the working image (``steps``: its
     :func:`colour_steps`), its room strip left out, or None when there is none to leave out
-    (the paper fills it all, or no piece of even colour covers most of it)."""
+    (the paper fills it all, or no piece of even colour covers ``most`` of it)."""
     if steps is None:
         return None
     lab, grad = steps
@@ -61,7 +65,7 @@ def paper_extent(steps) -> np.ndarray | None:
     filled = np.zeros_like(piece)
     cv2.fillConvexPoly(filled, cv2.convexHull(contour), 255)
     share = np.count_nonzero(filled) / filled.size
-    if not MOST <= share < ALL:
+    if not most <= share < ALL:
         return None
     # paper is the brightest thing there (the room strip is not brighter than it: a lit
     # wall with a sheet on it is no paper filling the frame)
