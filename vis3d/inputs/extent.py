@@ -30,7 +30,7 @@ def _gradient(lab: np.ndarray) -> np.ndarray:
     gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
     mag = cv2.magnitude(gx.reshape(-1), gy.reshape(-1)).reshape(lab.shape)
-    return mag.max(axis=2)
+    return np.maximum(np.maximum(mag[..., 0], mag[..., 1]), mag[..., 2])
 
 
 def colour_steps(colour: np.ndarray | None, size: tuple[int, int]):

@@ -179,7 +179,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         tried = np.zeros(low_bg.shape, np.uint8)
         for outline, _ in sheets:
             cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
-        for found in find_patches(colour, low_bg.shape[::-1], tried):
+        for found in find_patches(colour, low_bg.shape[::-1], tried, steps=steps):
             alts = []
             res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
                                                pen=True, alts=alts)
