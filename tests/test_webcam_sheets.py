@@ -109,6 +109,7 @@ def test_a_sheet_is_cut_from_what_touches_it(classifier, name, digit):
     ("held_light_room_3_480", 3),     # main: read '1' (the sheet's edge)
     ("held_light_room_4_720", 4),     # main: read '2' (the sheet's edge and the room)
     ("held_light_room_0_720", 0),     # main: wrong digit
+    ("held_light_room_5_720", 5),     # main: wrong digit; its piece is even below 3 Lab
 ])
 def test_a_sheet_held_in_a_room_as_light_as_it(classifier, name, digit):
     """No brightness tier tells the sheet from the light room ("fills"), but it is a piece of

@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-EVEN = 4.0         # Lab units per low-res pixel: below, the colour hardly changes
+EVEN = 3.0         # Lab units per low-res pixel: below, the colour hardly changes
 MOST = 0.45        # the paper's piece covers at least this share of the frame ...
 ALL = 0.985        # ... and less than this (more: the paper fills it all)
 HELD = 0.8         # a piece under this share: a sheet held up ...
