@@ -113,8 +113,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
     steps = colour_steps(colour, low_bg.shape[::-1])
-    edges = None if steps is None else steps[1]
-    sheets = _brightest_first(find_sheets(low_bg, low_gray, edges=edges), low_gray)
+    sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
     if stages is not None:
         stages["path"] = f"{len(sheets)} sheets" if sheets else "fills" if fills else "room"
@@ -151,8 +150,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     else:
         region, found_any = None, False
         # largest first: a window may outshine the sheet; then the next tier of brightness
-        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True,
-                                                              edges=edges)):
+        for found in _chain(sheets, lambda: find_sheets(low_bg, low_gray, second=True)):
             alts = []
             res_k, why_k, region_k, corners_k = _on_sheet(found, g, bg, colour, sxy, scale,
                                                           stages, alts=alts)
