@@ -1,12 +1,11 @@
-"""Finding the sheet and its ink at low contrast (issue #9): frames where a webcam's gamma
-leaves white paper only about 1.3x brighter than a light wall and pale ink only 0.13-0.2
-darker than the paper.
+"""Finding the sheet at low contrast (issue #9): a sheet held up in a room as light as it,
+where a webcam's gamma leaves white paper only about 1.3x brighter than the wall, so that no
+brightness tier tells them apart (the pipeline's "fills" path).
 
-The frames are the second renderer's (tests/synth_webcam_alt.py, tuning seeds 1 and 3), kept
-in tests/fixtures/webcam_sheets: pale ink on a sheet held up in a light room, on a dim sheet;
-paper filling most of the frame up to a strip of the room beside it. Main (8959596) read none
-of them: "no ink on paper (only the room's things)", "no ink on the paper (only specks)", or a
-wrong digit.
+The frames are the second renderer's (tests/synth_webcam_alt.py, tuning seeds 2 and 3), kept in
+tests/fixtures/webcam_sheets. Main (a296e75) refuses the 5 ("the edge of a thing": the sheet's
+edge); it reads the other two on all of the frame, where the path taken here is the sheet's
+extent (main's test fails on all three).
 """
 
 from __future__ import annotations
@@ -33,55 +32,9 @@ def _frame(name: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name, digit", [
-    ("pale_ink_held_9_480", 9),       # main: no sheet found (only the room's things)
-    ("pale_ink_held_3_480", 3),       # main: read '7' (a bar of the room, the ink unseen)
-    ("pale_ink_dim_9_1080", 9),       # main: wrong digit
-])
-def test_pale_ink_on_a_sheet_is_read(classifier, name, digit):
-    """The ink's threshold goes down with the paper's own grain: pale ink on quiet paper."""
-    from vis3d.inputs.preprocess import prepare_camera
-    frame = _frame(name)
-    prepared = prepare_camera(frame, score=classifier.score)
-    assert prepared.found, prepared.reason
-    _, acts = classifier.classify(frame, "camera")
-    assert acts is not None and acts.prediction == digit
-
-
-@pytest.mark.parametrize("name, digit", [
-    ("room_strip_7_720", 7),          # main: no ink on paper (only the room's things)
-    ("room_strip_1_480", 1),          # main: no ink on the paper (only specks)
-])
-def test_paper_up_to_a_strip_of_the_room(classifier, name, digit):
-    """Paper filling most of the frame: its extent leaves the room strip out, and the digit
-    is read inside it."""
-    from vis3d.inputs import convert
-    from vis3d.inputs.extent import colour_steps, paper_extent
-    from vis3d.inputs.frame import CAMERA_WIDTH
-    from vis3d.inputs.preprocess import prepare_camera
-    frame = _frame(name)
-    stages: dict = {}
-    prepared = prepare_camera(frame, stages, score=classifier.score)
-    assert stages["path"] == "fills"
-    assert prepared.found, prepared.reason
-    _, acts = classifier.classify(frame, "camera")
-    assert acts is not None and acts.prediction == digit
-    # the extent: most of the frame, not all of it, and the room strip is at a side
-    _, colour, _, _ = convert.reduced(frame, CAMERA_WIDTH)
-    h, w = colour.shape[:2]
-    extent = paper_extent(colour_steps(colour, (w // 4, h // 4)))
-    assert extent is not None
-    share = np.count_nonzero(extent) / extent.size
-    assert 0.75 < share < 0.97
-    cols = np.count_nonzero(extent, axis=0) / extent.shape[0]
-    assert min(cols[:2].min(), cols[-2:].min()) < 0.2     # a side column is mostly room
-
-
-
-@pytest.mark.parametrize("name, digit", [
-    ("held_light_room_3_480", 3),     # main: read '1' (the sheet's edge)
-    ("held_light_room_4_720", 4),     # main: read '2' (the sheet's edge and the room)
-    ("held_light_room_0_720", 0),     # main: wrong digit
-    ("held_light_room_5_720", 5),     # main: wrong digit; its piece is even below 3 Lab
+    ("held_light_room_4_720", 4),     # main reads it too now (on all the frame)
+    ("held_light_room_0_720", 0),     # main reads it too now (on all the frame)
+    ("held_light_room_5_720", 5),     # main: "the edge of a thing"; its piece is even below 3 Lab
 ])
 def test_a_sheet_held_in_a_room_as_light_as_it(classifier, name, digit):
     """No brightness tier tells the sheet from the light room ("fills"), but it is a piece of

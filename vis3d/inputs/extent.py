@@ -8,9 +8,7 @@ across a step. At a quarter of the working size (ink, ruled and dotted lines clo
 CIELAB: the pixels where colour hardly changes, cut along sharp edges into pieces; the
 largest piece, grown back over its cut rim, its convex hull, is the paper when it covers most
 but not all of the frame and is brighter than the rest. The same piece when it covers less of
-the frame is a sheet held up in a room as light as it. The colour's steps also cut the bright
-pieces paper.find_sheets takes for sheets; and the faintest ink on such paper goes by the
-paper's own grain (ink_floor). Numpy and OpenCV only.
+the frame is a sheet held up in a room as light as it. Numpy and OpenCV only.
 """
 
 from __future__ import annotations
@@ -82,17 +80,3 @@ def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
     if float(np.median(grad[ring > 0])) < STEP:
         return None
     return filled
-
-
-QUIET = 5.0          # ink is darker than this many times the paper's own grain, within FLOOR
-FLOOR = (0.09, 0.2)  # (a webcam's gamma leaves pale ink only 0.13-0.2 darker than its paper)
-
-
-def ink_floor(dark8: np.ndarray) -> float:
-    """The lowest darkness ink is found at: QUIET x the paper's grain (the 90th percentile of
-    the darkness of the pixels, ink being few of them)."""
-    counts = np.bincount(dark8[::3, ::3].ravel(), minlength=256)[1:].cumsum()
-    if counts[-1] < 64:
-        return FLOOR[1]
-    grain = (1 + int(np.searchsorted(counts, 0.9 * counts[-1]))) / 255.0
-    return float(np.clip(QUIET * grain, *FLOOR))

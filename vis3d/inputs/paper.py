@@ -67,13 +67,11 @@ def one_colour(colour: np.ndarray | None, size) -> bool:
 
 
 def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
-                second: bool = False, edges: np.ndarray | None = None) -> list:
+                second: bool = False) -> list:
     """[(outline, corners (4, 2))] of bright sheets in front of a darker room, in low-res
     pixels, largest first (a window or a lamp may be larger than the sheet held up), or []
     when the paper fills the frame (no sharp bright/dark boundary). ``second``: instead the
-    sheets of the next tier of brightness (asked for when none of the first holds a digit).
-    ``edges``: the colour's step per low-res pixel (Lab units), where given: bright pieces are
-    cut along them too (a sheet held in front of a white window, a hand on it)."""
+    sheets of the next tier of brightness (asked for when none of the first holds a digit)."""
     lb = np.log1p(low_bg.astype(np.float32))
     lo, hi = percentiles(lb, (3, 97))
     if hi - lo < 0.35:            # less than 1.4x between brightest and darkest: all paper
@@ -85,7 +83,7 @@ def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
     grad = np.sqrt(gx * gx + gy * gy)
     cut_level, _ = cv2.threshold(level, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if not second:
-        return _pieces(level, cut_level, 255, lg, lo, hi, grad, limit, edges)
+        return _pieces(level, cut_level, 255, lg, lo, hi, grad, limit)
     # the sheet may be less bright than a window or a lamp: the next tier of brightness
     # (Otsu's level among what lies under the first)
     below = level[level <= cut_level]
@@ -94,14 +92,10 @@ def find_sheets(low_bg: np.ndarray, low_gray: np.ndarray, limit: int = 3,
     lower, _ = cv2.threshold(below.reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if lower >= cut_level - 20:
         return []
-    return _pieces(level, lower, cut_level, lg, lo, hi, grad, limit, edges, first=False)
+    return _pieces(level, lower, cut_level, lg, lo, hi, grad, limit, first=False)
 
 
-CUT = 9.5            # Lab units per low-res pixel: a sheet's bright piece is cut along colour
-                     # steps this sharp too (its edge against a white window, a hand on it)
-
-
-def _pieces(level, cut, top, lg, lo, hi, grad, limit, edges=None, first=True) -> list:
+def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
     """Sheets among the pixels whose brightness level lies in (cut, top]."""
     bright = np.uint8((level > cut) & (level <= top)) * 255
     # the same level on the image itself: the closing fills narrow strips of room (between
@@ -114,8 +108,6 @@ def _pieces(level, cut, top, lg, lo, hi, grad, limit, edges=None, first=True) ->
     # cut the bright part along sharp edges, so a lit patch of the room beside the sheet
     # does not join it; the sheet is the largest piece, grown back over its cut rim
     core = bright & np.uint8(grad < 0.12) * 255
-    if edges is not None:
-        core &= np.uint8(edges < CUT) * 255
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
     if n < 2:
         return []
