@@ -4,7 +4,10 @@ At about CAMERA_WIDTH pixels wide: the paper's brightness without the ink, then 
 digit is written, tried in turn until one holds a digit:
   * sheets brighter than the room around them, largest first (paper.find_sheets; a window or
     a lamp may be larger and brighter than the sheet held up);
-  * paper filling the frame (most of it lit like its bright part, and one colour);
+  * paper filling the frame (most of it lit like its bright part, and one colour): first
+    the sheet's own extent when it is a piece of even colour brighter than the rest and
+    bounded by a sharp step (extent.paper_extent: a sheet held up in a room as light as
+    it), then all of the frame, then paper up to a strip of the room;
   * the room, where only pen strokes on an even patch count (paper.extract, strict);
   * sheets found by their even colour instead (patches.find_patches: a sticky note, a sheet no
     brighter than the room), pen strokes only.
@@ -22,6 +25,7 @@ from vis3d.inputs import convert
 from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour, shadowed_paper)
+from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
 from vis3d.inputs.preprocess import Prepared, fit_strokes, normalise, unusable
@@ -108,6 +112,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     module's docstring); ``note['why']`` says why there is none when nothing comes."""
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
+    steps = colour_steps(colour, low_bg.shape[::-1])
     sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
     if stages is not None:
@@ -116,7 +121,26 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     if not sheets:
         alts: list = []
         if fills:
-            res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
+            extent = paper_extent(steps, most=SHEET)
+            res = None
+            if extent is not None and np.count_nonzero(extent) < HELD * extent.size:
+                # a sheet held up in a room as light as it: its edge is the edge
+                region = cv2.resize(extent, (w, h), interpolation=cv2.INTER_NEAREST)
+                res, why, _ = extract(g, bg, region, 3, colour, stages, sheet=True, alts=alts)
+                extent = None
+                if stages is not None and res is not None:
+                    stages["path"] += " (a held sheet)"
+            if res is None:
+                alts = []
+                res, why, _ = extract(g, bg, whole, 3, colour, stages, alts=alts)
+            if res is None and extent is not None:
+                # nothing whole on all the frame: perhaps the paper reaches only up to a
+                # strip of the room, whose edge took the digit's place; its edge is the edge
+                region = cv2.resize(extent, (w, h), interpolation=cv2.INTER_NEAREST)
+                alts2: list = []
+                res2, why2, _ = extract(g, bg, region, 3, colour, stages, alts=alts2)
+                if res2 is not None:
+                    res, why, alts = res2, why2, alts2
         else:   # no sheet stands out from the room: only ink on an even patch of paper
             res, why, _ = extract(g, bg, whole, 3, colour, stages, strict=True, alts=alts)
             why = f"no sheet found ({why})" if res is None else why
@@ -153,7 +177,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         tried = np.zeros(low_bg.shape, np.uint8)
         for outline, _ in sheets:
             cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
-        for found in find_patches(colour, low_bg.shape[::-1], tried):
+        for found in find_patches(colour, low_bg.shape[::-1], tried, steps=steps):
             alts = []
             res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
                                                pen=True, alts=alts)

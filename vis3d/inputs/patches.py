@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.extent import colour_steps
+
 EVEN = 6.0         # Lab units per low-res pixel: below, the colour hardly changes
 MIN_AREA = 0.03    # a candidate covers at least this share of the frame ...
 MAX_AREA = 0.6    # ... and at most this (more is the wall, or paper filling the frame)
@@ -22,18 +24,12 @@ SPREAD = 9.0       # the colour's spread (Lab units) within a sheet
 
 
 def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | None = None,
-                 limit: int = 3) -> list:
+                 limit: int = 3, steps=None) -> list:
     """[(outline, corners (4, 2))] in low-res pixels (``size`` = (w, h)) of even-coloured
     quadrilaterals in the BGR working image, largest first; ``skip``: a low-res mask of what
-    was tried already (pieces mostly inside it are left out)."""
-    low = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
-    low = cv2.morphologyEx(low, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))   # ink away
-    lab = cv2.cvtColor(low, cv2.COLOR_BGR2LAB).astype(np.float32)
-    grad = np.zeros(lab.shape[:2], np.float32)
-    for c in range(3):
-        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3) / 8.0
-        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3) / 8.0
-        grad = np.maximum(grad, np.sqrt(gx * gx + gy * gy))
+    was tried already (pieces mostly inside it are left out); ``steps``: the image's
+    extent.colour_steps at ``size`` when the caller has them already."""
+    lab, grad = steps if steps is not None else colour_steps(colour, size)
     core = np.uint8(grad < EVEN) * 255
     core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
