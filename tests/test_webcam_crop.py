@@ -112,6 +112,17 @@ def test_bench_samples_cover_every_kind_at_640_and_1080():
         assert {f"webcam_{kind}_0", f"webcam_{kind}_1", f"webcam_1080_{kind}"} <= names
 
 
+def test_bench_draws_its_own_inputs_when_the_samples_are_missing():
+    """Without assets/samples the bench draws pads and camera frames (OpenCV 5 draws text on
+    8-bit images only: it failed on float32 paper), and the camera pipeline reads them."""
+    from vis3d.bench.inputs import _fallback_inputs
+    from vis3d.inputs.frame import prepare_camera
+    pads, frames = _fallback_inputs()
+    assert len(pads) == len(frames) == 10
+    assert all(f.dtype == np.uint8 and f.shape == (480, 640, 3) for f in frames)
+    assert sum(prepare_camera(f).found for f in frames) >= 9
+
+
 def test_reaching_two_sides_is_judged_in_the_whole_pictures_coordinates():
     """choose._spans on a crop: a component at a crop's side that is not the picture's does
     not reach the picture's side; one across the whole picture does, wherever the crop is."""

@@ -28,11 +28,11 @@ def _fallback_inputs() -> tuple[list[np.ndarray], list[np.ndarray]]:
         cv2.putText(pad, str(d), (70, 230), cv2.FONT_HERSHEY_SIMPLEX, 7, 255, 18, cv2.LINE_AA)
         pads.append(pad)
         yy, xx = np.mgrid[0:480, 0:640]
-        paper = (200 - 0.08 * xx - 0.05 * yy).astype(np.float32)
-        frame = np.dstack([paper] * 3)
+        paper = (200 - 0.08 * xx - 0.05 * yy).astype(np.uint8)
+        frame = np.ascontiguousarray(np.dstack([paper] * 3))
         cv2.putText(frame, str(d), (220, 380), cv2.FONT_HERSHEY_SIMPLEX, 9, (30, 30, 40), 22,
-                    cv2.LINE_AA)
-        frame += np.random.default_rng(d).normal(0, 4, frame.shape).astype(np.float32)
+                    cv2.LINE_AA)          # (OpenCV 5 draws text on 8-bit images only)
+        frame = frame + np.random.default_rng(d).normal(0, 4, frame.shape).astype(np.float32)
         frames.append(np.clip(frame, 0, 255).astype(np.uint8))
     return pads, frames
 
