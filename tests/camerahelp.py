@@ -34,6 +34,13 @@ def clip(tmp_path_factory):
     return path
 
 
+def read_jpeg(path) -> np.ndarray:
+    """A committed fixture frame as OpenCV reads a webcam's (BGR uint8); fails if missing."""
+    frame = cv2.imread(str(path))
+    assert frame is not None, f"cannot read {path}"
+    return frame
+
+
 def wait_for(cond, timeout=3.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

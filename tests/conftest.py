@@ -42,6 +42,13 @@ def mnist_test(mnist_dir):
 
 
 @pytest.fixture(scope="session")
+def classifier():
+    """The bundled mnist_cnn as `vis3d predict` runs it (preprocess + probe), one for the run."""
+    from vis3d.commands.predict import Classifier
+    return Classifier("mnist_cnn")
+
+
+@pytest.fixture(scope="session")
 def sample_digit():
     """sample_digit(d): the bundled assets/samples/pad_<d>.png as a (28, 28) float32 input, 0..1."""
     from vis3d.inputs.files import read_image

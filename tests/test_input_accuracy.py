@@ -16,7 +16,6 @@ so the figures do not rest on one sample. Run with ``-s`` to see the measured nu
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import cv2
@@ -49,12 +48,6 @@ T10K_PNG_LOSS = 0.002           # PNG + pad pipeline vs raw: 0.00 points measure
 assert all(FLOORS[f"{s}/{k}"] >= TARGETS[k] for s in ("fixtures", "fresh") for k in TARGETS)
 
 
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
 
 
 def test_fixture_sets_through_the_cli():

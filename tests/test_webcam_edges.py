@@ -22,20 +22,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from camerahelp import read_jpeg
 
 EDGES = Path(__file__).resolve().parent / "fixtures" / "webcam_edges"
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 def _frame(name: str) -> np.ndarray:
-    frame = cv2.imread(str(EDGES / f"{name}.jpg"))
-    assert frame is not None, name
-    return frame
+    return read_jpeg(EDGES / f"{name}.jpg")
 
 
 @pytest.mark.parametrize("name, why", [

@@ -20,12 +20,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTHING = FIXTURES / "webcam_nothing"
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 @pytest.mark.parametrize("name, why", [
     ("window_bar_480", "room"),               # main read '1' at 97%
     ("beside_a_sheet_720", "solid bar"),      # main read '1' at 88%

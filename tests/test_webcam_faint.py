@@ -22,12 +22,6 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures" / "webcam_faint"
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 def _read(classifier, name: str):
     """(prediction or None, its probability or the reason) of one fixture frame."""
     from vis3d.inputs.preprocess import prepare_camera

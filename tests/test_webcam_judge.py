@@ -19,12 +19,6 @@ import synth_webcam as sw
 import synth_webcam_alt as sw_alt
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 def _tilted_sheet(angle: float) -> tuple[np.ndarray, np.ndarray]:
     """A white sheet turned by ``angle`` degrees (clockwise as seen) in a dark room, with one
     long straight stroke written upright on it: (frame, sheet corners)."""

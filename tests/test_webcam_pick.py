@@ -25,12 +25,6 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam_pick"
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 def _read(classifier, name: str):
     """(truth, digit read or None, top probability, reason) of a fixture frame."""
     path = FIXTURES / name

@@ -15,12 +15,6 @@ import pytest
 import synth_webcam as sw
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 _MADE: dict = {}
 
 

@@ -12,23 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from camerahelp import read_jpeg
 
 SHEETS = Path(__file__).resolve().parent / "fixtures" / "webcam_sheets"
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    from vis3d.commands.predict import Classifier
-    return Classifier("mnist_cnn")
-
-
 def _frame(name: str) -> np.ndarray:
-    frame = cv2.imread(str(SHEETS / f"{name}.jpg"))
-    assert frame is not None, name
-    return frame
+    return read_jpeg(SHEETS / f"{name}.jpg")
 
 
 @pytest.mark.parametrize("name, digit", [
