@@ -112,7 +112,15 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     module's docstring); ``note['why']`` says why there is none when nothing comes."""
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
-    steps = colour_steps(colour, low_bg.shape[::-1])
+    made: list = []
+
+    def steps():
+        """The frame's colour steps, made when first asked for (the paper's extent, the
+        patches): a sure first reading on a sheet needs neither."""
+        if not made:
+            made.append(colour_steps(colour, low_bg.shape[::-1]))
+        return made[0]
+
     sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
     if stages is not None:
@@ -121,7 +129,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     if not sheets:
         alts: list = []
         if fills:
-            extent = paper_extent(steps, most=SHEET)
+            extent = paper_extent(steps(), most=SHEET)
             res = None
             if extent is not None and np.count_nonzero(extent) < HELD * extent.size:
                 # a sheet held up in a room as light as it: its edge is the edge
@@ -177,7 +185,7 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
         tried = np.zeros(low_bg.shape, np.uint8)
         for outline, _ in sheets:
             cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
-        for found in find_patches(colour, low_bg.shape[::-1], tried, steps=steps):
+        for found in find_patches(colour, low_bg.shape[::-1], tried, steps=steps()):
             alts = []
             res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
                                                pen=True, alts=alts)
