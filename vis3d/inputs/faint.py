@@ -25,6 +25,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.morph import grown
+
 FLOOR = 0.08          # no faint floor under this darkness (a visible pencil/ballpoint mark)
 ABOVE = 3.0           # ... and at least this many times the top-hat's 90th percentile
 OPEN = 5              # the top-hat's square (working pixels): wider than a ballpoint's stroke
@@ -79,8 +81,4 @@ def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray
     weak = cv2.threshold(thin, JOIN * f8, 255, cv2.THRESH_BINARY)[1] & free
     if ruled is not None:
         weak &= ~ruled | cv2.dilate(seed, _SEED_K)
-    _, parts = cv2.connectedComponents(weak, connectivity=8, ltype=cv2.CV_16U)
-    hit = np.zeros(int(parts.max()) + 1, np.uint8)
-    hit[parts[seed > 0]] = 255
-    hit[0] = 0
-    return cv2.max(hit[parts], mask), floor
+    return cv2.max(grown(weak, seed), mask), floor

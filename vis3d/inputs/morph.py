@@ -1,4 +1,5 @@
-"""Erosion and dilation of 8-bit images by long rectangular windows, fast.
+"""Erosion and dilation of 8-bit images by long rectangular windows, fast; and the pieces of a
+mask that hold a seed (:func:`grown`, the hysteresis of the ink masks).
 
 OpenCV's erode/dilate pass over the image about once per two rows of a long kernel (a
 72-row column: 60 us on a 217x191 crop); here a window of L values is two overlapping
@@ -50,3 +51,14 @@ def dilate(src: np.ndarray, size, border: int = cv2.BORDER_CONSTANT, value: int 
     """``cv2.dilate(src, np.ones((kh, kw), np.uint8), borderType=border, borderValue=value)``
     of an 8-bit image, ``size`` = (kw, kh)."""
     return _rect(src, size, np.maximum, border, value)
+
+
+def grown(weak: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """0/255: the 8-connected pieces of ``weak`` (non-zero) that hold a pixel of ``seed``
+    (a boolean or 0/non-zero mask inside ``weak``): a hysteresis threshold's mask."""
+    n, labels = cv2.connectedComponents(np.uint8(weak > 0), connectivity=8, ltype=cv2.CV_16U)
+    hit = np.zeros(max(n, 256), np.uint8)
+    hit[labels[seed > 0]] = 255
+    hit[0] = 0
+    # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
+    return cv2.LUT(labels.astype(np.uint8), hit[:256]) if n <= 256 else np.take(hit, labels)
