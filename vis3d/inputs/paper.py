@@ -13,6 +13,7 @@ import numpy as np
 
 from vis3d.inputs import morph
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
+from vis3d.inputs.extend import extended
 from vis3d.inputs.faint import faint_mask
 from vis3d.inputs.ink import not_ink, remove_lines
 from vis3d.inputs.pick import embedded, readings
@@ -281,6 +282,8 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if keep is None:
         return None, why, False
     pen = pen or room
+    if not room:     # the digit's strokes continued into their fainter stretches (extend.py)
+        keep, dark = extended(keep, mask, dark, region, band, t, lines if lines_found else None)
     res, why = _ink(keep, mask, dark, t, colour, paper, pen, w / 640.0)
     if res is not None:
         ink, (bx0, by0, bx1, by1) = res
