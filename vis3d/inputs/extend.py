@@ -20,7 +20,7 @@ import numpy as np
 
 from vis3d.inputs import morph
 from vis3d.inputs.ink import stroke_width
-from vis3d.inputs.stats import median, percentile
+from vis3d.inputs.stats import median
 
 LOW = 0.35         # a stroke's faint stretch is at least this share of the digit's ink darkness
 NOISE = 3.0        # ... and this many times the paper's stroke-shaped darkness near it (90th
@@ -41,8 +41,9 @@ def extended(keep: np.ndarray, mask: np.ndarray, dark: np.ndarray, region: np.nd
     x, y, bw, bh = cv2.boundingRect(keep)
     if bw == 0:
         return keep, dark
-    strokes = keep > 0
-    level = median(dark[strokes])
+    level = median(dark[keep > 0])
+    if LOW * level >= 0.55 * t:
+        return keep, dark              # the usual hysteresis went as low already (dark ink)
     size = max(bw, bh)
     r = int(REACH * size) + 2
     h, w = keep.shape
@@ -52,14 +53,16 @@ def extended(keep: np.ndarray, mask: np.ndarray, dark: np.ndarray, region: np.nd
     width = stroke_width(kept)
     k = int(WIDE * width) + 3
     dark8 = np.uint8(np.clip(sub * 255.0, 0, 255))
-    thin = cv2.subtract(dark8, cv2.morphologyEx(dark8, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)))
-    near_ink = cv2.dilate(mask[part], np.ones((5, 5), np.uint8))
-    paper = thin[(near_ink == 0) & (region[part] > 0)]
-    if paper.size < 50:
+    thin = cv2.subtract(dark8, morph.dilate(morph.erode(dark8, (k, k)), (k, k)))   # (open)
+    paper = cv2.bitwise_and(region[part], cv2.bitwise_not(
+        cv2.dilate(mask[part], np.ones((5, 5), np.uint8))))
+    hist = cv2.calcHist([thin], [0], paper, [256], [0, 256]).ravel()
+    if hist.sum() < 50:
         return keep, dark
-    low = max(LOW * level, NOISE * percentile(paper, 90) / 255.0)
+    noise = float(np.searchsorted(np.cumsum(hist), 0.9 * hist.sum()))
+    low = max(LOW * level, NOISE * noise / 255.0)
     if low >= 0.55 * t:
-        return keep, dark              # the usual hysteresis went as low already
+        return keep, dark
     weak = (thin > low * 255.0) & (region[part] > 0)
     # other ink (a piece the choice left out) joins with the faint stretch linking it; the
     # added pieces are judged below. Never along a ruled line.
@@ -76,7 +79,8 @@ def extended(keep: np.ndarray, mask: np.ndarray, dark: np.ndarray, region: np.nd
     for i in range(1, n):
         if edge[i]:
             continue                   # up to the sheet's edge: the edge's shade, no stroke
-        own = np.uint8(labels == i) * 255
+        bx, by, bw_i, bh_i = stats[i, :4]
+        own = labels[by:by + bh_i, bx:bx + bw_i] == i
         if stroke_width(own) > WIDE * width + 2:
             continue                   # wider than the digit's pen: a shade, a thing's edge
         ok[i] = 255
