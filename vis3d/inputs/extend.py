@@ -8,8 +8,10 @@ a lower floor for what continues them: stroke-shaped darkness (a top-hat narrowe
 broad shade) above LOW of the digit's own ink and well above the paper's noise near it,
 joined to the digit's strokes (hysteresis), within the digit's size of them; a piece of ink
 the choice left out joins with the faint stretch that links it (a stroke broken where the
-pen skipped). Never along a ruled line, nor up to the sheet's edge, nor wider than the
-digit's strokes, nor more than twice the digit's ink. The stretches taken in are inked as
+pen skipped). Only stretches of some length (LONG stroke widths: not the slivers along a
+shape's rim or its tips, which would lengthen a leaf or a wedge of the room into a '1'),
+never along a ruled line, nor up to the sheet's edge, nor wider than the digit's strokes,
+nor more than twice the digit's ink. The stretches taken in are inked as
 dark as the digit (the model knows evenly inked digits). Numpy and OpenCV only.
 """
 
@@ -27,6 +29,7 @@ NOISE = 3.0        # ... and this many times the paper's stroke-shaped darkness 
                    # percentile of the top-hat: texture, noise, what is left of ruled lines)
 REACH = 1.0        # ... and lies within this share of the digit's size of its box
 WIDE = 2.5         # ... and is at most this many times as wide as the digit's strokes (+2 px)
+LONG = 4.0         # a stretch taken in is at least about this many stroke widths long
 MORE = 2.0         # at most this share of the digit's ink is added
 GAIN = 3.0         # ... its darkness raised to the digit's, by at most this factor
 
@@ -79,7 +82,9 @@ def extended(keep: np.ndarray, mask: np.ndarray, dark: np.ndarray, region: np.nd
     for i in range(1, n):
         if edge[i]:
             continue                   # up to the sheet's edge: the edge's shade, no stroke
-        bx, by, bw_i, bh_i = stats[i, :4]
+        bx, by, bw_i, bh_i, area = stats[i, :5]
+        if area < LONG * width * width:
+            continue                   # a sliver along a stroke's edge or a tip: no stretch
         own = labels[by:by + bh_i, bx:bx + bw_i] == i
         if stroke_width(own) > WIDE * width + 2:
             continue                   # wider than the digit's pen: a shade, a thing's edge
