@@ -260,7 +260,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     mask = hysteresis(dark, t)
     if faint and strict is not True:
         # faint strokes, where the paper is quiet enough to tell them from it
-        more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None)
+        more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None, bg)
         if more is not None:
             mask, t = more, floor
     if sheet:
