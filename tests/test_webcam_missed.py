@@ -102,3 +102,34 @@ def test_faint_pieces_need_gray_levels():
     assert not _credible(faint, dark8, paper).any()
     out = _credible(faint, dark8, paper * 2)      # 14 levels: the stroke stays, the line not
     assert out[30, 21] == 255 and not out[:, 55:].any()
+
+
+# a coloured sheet in a dim room, less bright than the window beside it: the sheet of the
+# second tier of brightness, whose edge against the room is soft (a median log step of
+# 0.05 a low-res pixel, under the first tier's 0.06); each said "no ink on the paper" or
+# "only the room's things" while the second tier asked for as sharp an edge as the first
+SECOND_TIER = [
+    ("alt1_dim_038_8.jpg", 8),
+    ("alt3_dim_050_0.jpg", 0),
+]
+
+
+@pytest.mark.parametrize("name, digit", SECOND_TIER)
+def test_soft_edged_sheet_of_the_second_tier_is_read(classifier, monkeypatch, name, digit):
+    from vis3d.inputs import paper
+    got, p = _read(classifier, name)
+    assert got == digit, (name, got, p)
+    assert p > 0.6, (name, p)
+    monkeypatch.setattr(paper, "SOFT", paper.SHARP)
+    assert _read(classifier, name)[0] != digit
+
+
+def test_wall_around_a_window_is_no_soft_sheet(classifier, monkeypatch):
+    """A dark wall around a window (the second tier, its edge soft, about convex) runs along
+    the frame's border for a third of its outline: no sheet, so the hand on it is no 4."""
+    from vis3d.inputs import paper
+    name = "main7777_empty_071_none.jpg"
+    got, why = _read(classifier, name)
+    assert got is None, (name, got, why)
+    monkeypatch.setattr(paper, "AMID", 1.0)
+    assert _read(classifier, name)[0] is not None
