@@ -77,7 +77,8 @@ def _frames(kind: str, seed: int, take: int, gen=sw):
 def _doubted_sets():
     """Frames of both renderers' tuning sets with first readings the model doubts."""
     return (_frames("held", 32, 10) + _frames("sticky", 70, 10)
-            + _frames("held", 2, 20, sw_alt) + _frames("dim", 3, 20, sw_alt))
+            + _frames("held", 2, 20, sw_alt) + _frames("dim", 3, 20, sw_alt)
+            + _frames("held", 3, 15, sw_alt))
 
 
 def test_the_judge_is_asked_only_when_unsure_and_at_most_three_times():

@@ -116,7 +116,7 @@ def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
     for big in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:limit]:
         if stats[big, cv2.CC_STAT_AREA] < 0.03 * bright.size:
             break
-        found = _outline(np.uint8(labels == big) * 255, bright, grad)
+        found = _outline(np.uint8(labels == big) * 255, bright, grad, soft=not first)
         if found is None and first and not out:
             return []             # the largest bright piece is no sheet: paper fills the frame
         if found is not None:
@@ -128,11 +128,17 @@ def _pieces(level, cut, top, lg, lo, hi, grad, limit, first=True) -> list:
 # edge; soft shading on a wall stays under 0.03. A webcam's gamma halves a sheet's contrast
 # against a light wall (0.9 against 0.6 reflectance comes out as 0.95 against 0.79)
 SHARP = 0.06
+# ... the next tier's (asked for when no sheet of the first held a digit: a coloured sheet in
+# a dim room, less bright than a window, stands out from the room by less) down to SOFT when
+# about a quadrilateral: its outline fills SOLID of its hull and runs along the frame's border
+# for at most AMID of its length (a wall's piece, around things or a window, does not)
+SOFT, SOLID, AMID = 0.03, 0.6, 0.2
 
 
-def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
+def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray, soft: bool = False):
     """(outline, corners) of one bright piece grown back over its cut rim, or None when it is
-    no sheet (all the frame, too small, or bounded by soft shading rather than an edge)."""
+    no sheet (all the frame, too small, or bounded by soft shading rather than an edge;
+    ``soft``: a softer edge will do, as SOFT says)."""
     sheet = cv2.dilate(piece, np.ones((5, 5), np.uint8)) & bright
     area = int(np.count_nonzero(sheet))
     if area > 0.97 * bright.size or area < 0.06 * bright.size:
@@ -145,9 +151,12 @@ def _outline(piece: np.ndarray, bright: np.ndarray, grad: np.ndarray):
     if inner.sum() < 8:
         return None
     edge = median(grad[pts[inner, 1], pts[inner, 0]])
-    if edge < SHARP:              # a soft shading boundary, not the edge of a sheet
+    if edge < (SOFT if soft else SHARP):      # soft shading, not the edge of a sheet
         return None
     hull = cv2.convexHull(contour)
+    if edge < SHARP and (cv2.contourArea(contour) < SOLID * cv2.contourArea(hull)
+                         or inner.sum() < (1.0 - AMID) * len(pts)):
+        return None
     peri = cv2.arcLength(hull, True)
     quad = None
     for eps in (0.02, 0.04, 0.06, 0.09, 0.12):   # coarser until 4 corners (a sheet cut by
@@ -229,8 +238,9 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     Works on the region's box only (:func:`_window`); sizes go by the whole image's.
     ``alts``: when given and a digit is found, receives a callable giving other readings of
     the region's ink, [(kind, (ink crop, box))] (:mod:`vis3d.inputs.pick`). ``faint``: faint
-    strokes on even paper count too (:mod:`vis3d.inputs.faint`; never in the room, nor on
-    notes found only by their colour)."""
+    strokes on even paper count too (:mod:`vis3d.inputs.faint`; never in the room; on a
+    sheet found only by its even colour too: a white sheet held up in a room as light as it
+    is found so, and a webcam's gamma leaves its ballpoint strokes as faint as on any)."""
     h, w = g.shape
     x0, y0, x1, y1 = _window(region)
     g, bg, region = g[y0:y1, x0:x1], bg[y0:y1, x0:x1], region[y0:y1, x0:x1]
@@ -258,9 +268,9 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     otsu = _otsu(dark8, (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     mask = hysteresis(dark, t)
-    if faint and strict is not True and not pen:
+    if faint and strict is not True:
         # faint strokes, where the paper is quiet enough to tell them from it
-        more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None)
+        more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None, bg)
         if more is not None:
             mask, t = more, floor
     if sheet:
