@@ -24,7 +24,7 @@ import numpy as np
 from vis3d.inputs import convert
 from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
-                                find_sheets, one_colour, shadowed_paper)
+                                find_sheets, one_colour)
 from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
 from vis3d.inputs.patches import find_patches
 from vis3d.inputs.pick import surest
@@ -320,3 +320,22 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
         stages["mask"] = mask
     bbox = tuple(int(round(v / scale)) for v in box)
     return Prepared(image, "camera", bbox=bbox, sheet=corners)
+
+
+def _box_area(box) -> int:
+    return max(1, (box[2] - box[0]) * (box[3] - box[1]))
+
+
+def shadowed_paper(box, first, region: np.ndarray, bg: np.ndarray) -> bool:
+    """Whether a digit found in the whole frame (``box``) is on paper in a shadow beside the
+    lit part that looked like a sheet, rather than on the room around a real sheet."""
+    if first is not None and _box_area(box) > 4 * _box_area(first[1]):
+        return False                 # it grew into a ring along a real sheet's edge
+    x0, y0, x1, y1 = box
+    h, w = region.shape
+    reach = int(0.1 * min(h, w))
+    near = region[max(0, y0 - reach):y1 + reach, max(0, x0 - reach):x1 + reach]
+    if not near.any():
+        return False
+    around = median(bg[y0:y1, x0:x1])
+    return around >= 0.35 * median(bg[region > 0])

@@ -380,22 +380,3 @@ def _cut_fingers(mask: np.ndarray, band: np.ndarray, work_px: float) -> np.ndarr
     out = mask.copy()
     out[part] = cv2.subtract(mask[part], cv2.dilate(reach[labels], np.ones((5, 5), np.uint8)))
     return out
-
-
-def _box_area(box) -> int:
-    return max(1, (box[2] - box[0]) * (box[3] - box[1]))
-
-
-def shadowed_paper(box, first, region: np.ndarray, bg: np.ndarray) -> bool:
-    """Whether a digit found in the whole frame (``box``) is on paper in a shadow beside the
-    lit part that looked like a sheet, rather than on the room around a real sheet."""
-    if first is not None and _box_area(box) > 4 * _box_area(first[1]):
-        return False                 # it grew into a ring along a real sheet's edge
-    x0, y0, x1, y1 = box
-    h, w = region.shape
-    reach = int(0.1 * min(h, w))
-    near = region[max(0, y0 - reach):y1 + reach, max(0, x0 - reach):x1 + reach]
-    if not near.any():
-        return False
-    around = median(bg[y0:y1, x0:x1])
-    return around >= 0.35 * median(bg[region > 0])
