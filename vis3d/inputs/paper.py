@@ -229,8 +229,9 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     Works on the region's box only (:func:`_window`); sizes go by the whole image's.
     ``alts``: when given and a digit is found, receives a callable giving other readings of
     the region's ink, [(kind, (ink crop, box))] (:mod:`vis3d.inputs.pick`). ``faint``: faint
-    strokes on even paper count too (:mod:`vis3d.inputs.faint`; never in the room, nor on
-    notes found only by their colour)."""
+    strokes on even paper count too (:mod:`vis3d.inputs.faint`; never in the room; on a
+    sheet found by its colour too: a white sheet with fingers over it, in a room as light
+    as it, written with a light ballpoint)."""
     h, w = g.shape
     x0, y0, x1, y1 = _window(region)
     g, bg, region = g[y0:y1, x0:x1], bg[y0:y1, x0:x1], region[y0:y1, x0:x1]
@@ -258,7 +259,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     otsu = _otsu(dark8, (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     mask = hysteresis(dark, t)
-    if faint and strict is not True and not pen:
+    if faint and strict is not True:
         # faint strokes, where the paper is quiet enough to tell them from it
         more, floor = faint_mask(dark8, region, t, mask, lines if lines_found else None)
         if more is not None:
