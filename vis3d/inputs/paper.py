@@ -15,7 +15,7 @@ from vis3d.inputs import morph
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
 from vis3d.inputs.extend import extended
 from vis3d.inputs.faint import faint_mask
-from vis3d.inputs.ink import not_ink, remove_lines
+from vis3d.inputs.ink import not_ink, paper_near, remove_lines
 from vis3d.inputs.pick import embedded, readings
 from vis3d.inputs.stats import median, percentile, percentiles
 
@@ -294,13 +294,13 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     pen = pen or room
     if not room:     # the digit's strokes continued into their fainter stretches (extend.py)
         keep, dark = extended(keep, mask, dark, region, band, t, lines if lines_found else None)
-    res, why = _ink(keep, mask, dark, t, colour, paper, pen, w / 640.0)
+    res, why = _ink(keep, mask, dark, t, colour, paper, pen, w / 640.0, region)
     if res is not None:
         ink, (bx0, by0, bx1, by1) = res
         res = ink, (bx0 + x0, by0 + y0, bx1 + x0, by1 + y0)
         if masks:
             alts.append(lambda: readings(masks[0], region, (x0, y0), lambda keep: _ink(
-                keep, mask, dark, t, colour, paper, pen, w / 640.0)[0]))
+                keep, mask, dark, t, colour, paper, pen, w / 640.0, region)[0]))
     return res, why, cut and res is not None
 
 
@@ -336,12 +336,16 @@ def _select(mask, band, zone, region_area, g, colour, paper, region, room: bool,
     return keep, why, cut
 
 
-def _ink(keep, mask, dark, t, colour, paper, pen, work_px):
-    """The kept components' ink, cropped -> ((ink, box), '') or (None, why it is no ink)."""
+def _ink(keep, mask, dark, t, colour, paper, pen, work_px, region):
+    """The kept components' ink, cropped -> ((ink, box), '') or (None, why it is no ink);
+    its colour is judged against the paper right around it (ink.paper_near)."""
     h, w = mask.shape
     x0, y0, x1, y1 = bbox(keep)
     x0, y0, x1, y1 = max(0, x0 - 2), max(0, y0 - 2), min(w, x1 + 2), min(h, y1 + 2)
-    ink_col = None if colour is None else cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
+    ink_col = None
+    if colour is not None:
+        ink_col = cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
+        paper = paper_near(colour, mask, region, (x0, y0, x1, y1)) or paper
     why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, work_px, pen=pen)
     if why:
         return None, why
