@@ -62,8 +62,9 @@ def test_slivers_and_tips_do_not_make_a_digit(classifier, name):
 
 
 def test_faint_stretch_joins_the_stroke_it_continues():
-    """On the 7 whose top bar is faint: the chosen stroke (its stem) gains the bar, within
-    the sheet, and the bar's darkness is raised towards the stem's."""
+    """On a dim room's blurred green 4 (its faint halves kept apart): the chosen strokes gain
+    their fainter stretches, within the sheet, and those are darkened towards the strokes'.
+    (The faint 7 this test first used is now whole from the faint-stroke mask already.)"""
     from vis3d.inputs import paper
     from vis3d.inputs.extend import extended
     seen = []
@@ -76,7 +77,7 @@ def test_faint_stretch_joins_the_stroke_it_continues():
     paper.extended = spy
     try:
         from vis3d.inputs.preprocess import prepare_camera
-        prepare_camera(cv2.imread(str(FIXTURES / "alt3_dim_017_7.jpg")))
+        prepare_camera(cv2.imread(str(FIXTURES.parent / "webcam_missed" / "alt3_dim_024_4.jpg")))
     finally:
         paper.extended = real
     assert extended is real
@@ -84,7 +85,7 @@ def test_faint_stretch_joins_the_stroke_it_continues():
     assert grew, "the stem gained nothing"
     keep, out, dark, dark2, region = grew[0]
     added = (out > 0) & (keep == 0)
-    assert np.count_nonzero(added) > 0.8 * np.count_nonzero(keep)     # the bar: as long
+    assert np.count_nonzero(added) > 0.4 * np.count_nonzero(keep)     # half as much again
     assert np.all(region[added] > 0)
     assert np.all(out[keep > 0] == 255)                               # the stem stays
     assert np.median(dark2[added]) > 1.3 * np.median(dark[added])
