@@ -169,10 +169,10 @@ BAR_LONG = 11.0
 FAINT = 0.55
 
 
-def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
+def not_written(ink: np.ndarray, level, work_px: float) -> str:
     """Why a candidate is no pen's digit ('' if it may be one): ``ink`` its crop (ink bright,
     0..1), ``level`` the median darkness against the paper (1 - image / paper) of its strokes
-    (``ink`` over 0.3), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
+    (``ink`` over 0.3; or a callable giving it, asked only for a solid bar), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
     short or wide solid bar, faint."""
     mask = np.asarray(ink) > 0.3
     pts = cv2.findNonZero(mask.view(np.uint8))      # (x, y) as np.argwhere's (y, x), in its order
@@ -184,7 +184,7 @@ def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
     width = stroke_width(mask)
     if max(rw, rh) >= BAR_LONG * width and width <= PEN * work_px:
         return ""
-    if level >= FAINT:
+    if (level() if callable(level) else level) >= FAINT:
         return ""
     return "no digit (a faint solid bar, not a pen's stroke: a window's bar, a book, a finger)"
 
