@@ -142,14 +142,16 @@ def skin_like(colour, paper) -> bool:
 PEN = 12.0            # at 640x480: no pen or marker draws wider strokes than this
 
 
-def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False) -> str:
+def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False,
+            width: float | None = None) -> str:
     """'' if the kept mask (0/255, cropped to the digit) looks like a written digit, else why
     not. ``work_px`` is a 640x480 frame's pixel in the working image's pixels. ``pen``: the
     strokes must be a pen's (no wider than PEN), as on a note found only by its ink; else
-    only not solid for their size (a digit filling a page may be drawn thick)."""
+    only not solid for their size (a digit filling a page may be drawn thick). ``width``:
+    :func:`stroke_width` of ``keep`` when the caller has it."""
     h, w = keep.shape
     side = max(h, w)
-    width = stroke_width(keep)
+    width = stroke_width(keep) if width is None else width
     if width > max(9.0 * work_px, SOLID * side) or (pen and width > PEN * work_px):
         return "not pen strokes (a solid shape)"
     if colour is not None and paper is not None and skin_like(colour, paper):
