@@ -117,11 +117,20 @@ def _border(image: np.ndarray) -> int:
     return cv2.BORDER_CONSTANT
 
 
+def nonzero_u8(mask: np.ndarray) -> np.ndarray:
+    """An 8-bit image non-zero where ``mask`` is: an 8-bit mask itself, a boolean one seen as
+    8-bit (no copy), else ``np.uint8(mask > 0)`` (for filters and counts that only tell
+    zero from non-zero)."""
+    if mask.dtype == np.uint8:
+        return mask
+    return mask.view(np.uint8) if mask.dtype == bool else np.uint8(mask > 0)
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels of a 0/255 (or boolean) mask: 2 * area / boundary pixels.
     Outside the array counts as background, so ink touching a tight crop's edge is still a
     stroke boundary (the default border would make it look infinitely wide)."""
-    solid = np.uint8(mask > 0)
+    solid = nonzero_u8(mask)
     area = int(np.count_nonzero(solid))
     inner = int(np.count_nonzero(cv2.erode(solid, _SQ3,
                                            borderType=cv2.BORDER_CONSTANT, borderValue=0)))
@@ -174,8 +183,8 @@ FAINT = 0.55
 def not_written(ink: np.ndarray, level, work_px: float) -> str:
     """Why a candidate is no pen's digit ('' if it may be one): ``ink`` its crop (ink bright,
     0..1), ``level`` the median darkness against the paper (1 - image / paper) of its strokes
-    (``ink`` over 0.3; or a callable giving it, asked only for a solid bar), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
-    short or wide solid bar, faint."""
+    (``ink`` over 0.3; or a callable giving it, asked only for a solid bar), ``work_px`` a
+    640x480 frame's pixel in the working image's pixels. A short or wide solid bar, faint."""
     mask = np.asarray(ink) > 0.3
     pts = cv2.findNonZero(mask.view(np.uint8))      # (x, y) as np.argwhere's (y, x), in its order
     if pts is None or len(pts) < 8:
@@ -203,8 +212,8 @@ def many_colours(ink: np.ndarray, colour: np.ndarray | None) -> str:
     if colour is None:
         return ""
     ink = np.asarray(ink)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.uint8(ink > 0.3), connectivity=8,
-                                                           ltype=cv2.CV_16U)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.3).view(np.uint8),
+                                                           connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
         return ""
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
