@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vis3d.inputs import choose, frame, ink, paper
+from vis3d.inputs import choose, frame, ink, morph, paper
 from vis3d.inputs.stats import median
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
@@ -92,3 +92,16 @@ def test_a_dark_sheet_is_still_too_dark():
     assert paper.extract(g, bg, region, 9, sheet=True)[1] == "too dark"
     bg[:, :] = 30.0                               # no pixel darker than DARKEST: no mean asked
     assert paper.extract(g, bg, region, 9, sheet=True)[1] != "too dark"
+
+
+def test_masks_seen_as_8_bit_tell_zero_from_non_zero_as_converted_ones_do():
+    rng = np.random.default_rng(7)
+    dark = cv2.GaussianBlur(rng.random((90, 120), np.float32), (0, 0), 2)
+    weak, seed = dark > 0.5, dark > 0.53
+    for w, s in ((weak, seed), (np.uint8(weak) * 255, np.uint8(seed) * 255)):
+        assert np.array_equal(morph.grown(w, s), morph.grown(np.uint8(weak > 0), seed > 0))
+        u8 = ink.nonzero_u8(w)
+        assert u8.dtype == np.uint8 and np.array_equal(u8 > 0, weak)
+        assert ink.stroke_width(w) == ink.stroke_width(np.uint8(weak) * 255)
+    assert np.shares_memory(ink.nonzero_u8(weak), weak)        # a view, no copy
+    assert np.array_equal(ink.nonzero_u8(dark * np.float32(weak)) > 0, weak)
