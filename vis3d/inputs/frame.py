@@ -236,11 +236,17 @@ def _image(res, corners=None):
 
 def _reading(res, corners, g, bg, colour):
     """A candidate's ink -> (28x28 or None, how dark the ink is against its paper, why it is
-    no pen's digit or '')."""
+    no pen's digit or ''). The darkness is a callable, measured when first asked for (only
+    a solid bar's test and the model's doubt about faint marks need it)."""
     x0, y0, x1, y1 = res[1]
-    strokes = res[0] > 0.3
-    level = median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes]) \
-        if strokes.any() else 1.0
+    made: list = []
+
+    def level() -> float:
+        if not made:
+            strokes = res[0] > 0.3
+            made.append(median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])
+                        if strokes.any() else 1.0)
+        return made[0]
     why = not_written(res[0], level, g.shape[1] / 640.0) \
         or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1])
     if why:
@@ -296,7 +302,7 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
             break
         p = float(p)
         seen += 1
-        if p < UNPLACED and level < FAINTEST:
+        if p < UNPLACED and level() < FAINTEST:
             refused = refused or ("no digit (marks barely darker than the paper, which the "
                                   f"model cannot place: {p:.0%})")
             continue

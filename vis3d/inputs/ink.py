@@ -117,11 +117,20 @@ def _border(image: np.ndarray) -> int:
     return cv2.BORDER_CONSTANT
 
 
+def nonzero_u8(mask: np.ndarray) -> np.ndarray:
+    """An 8-bit image non-zero where ``mask`` is: an 8-bit mask itself, a boolean one seen as
+    8-bit (no copy), else ``np.uint8(mask > 0)`` (for filters and counts that only tell
+    zero from non-zero)."""
+    if mask.dtype == np.uint8:
+        return mask
+    return mask.view(np.uint8) if mask.dtype == bool else np.uint8(mask > 0)
+
+
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels of a 0/255 (or boolean) mask: 2 * area / boundary pixels.
     Outside the array counts as background, so ink touching a tight crop's edge is still a
     stroke boundary (the default border would make it look infinitely wide)."""
-    solid = np.uint8(mask > 0)
+    solid = nonzero_u8(mask)
     area = int(np.count_nonzero(solid))
     inner = int(np.count_nonzero(cv2.erode(solid, _SQ3,
                                            borderType=cv2.BORDER_CONSTANT, borderValue=0)))
@@ -158,14 +167,16 @@ def paper_near(colour: np.ndarray, mask: np.ndarray, region: np.ndarray, box):
 PEN = 12.0            # at 640x480: no pen or marker draws wider strokes than this
 
 
-def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False) -> str:
+def not_ink(keep: np.ndarray, colour, paper, work_px: float, pen: bool = False,
+            width: float | None = None) -> str:
     """'' if the kept mask (0/255, cropped to the digit) looks like a written digit, else why
     not. ``work_px`` is a 640x480 frame's pixel in the working image's pixels. ``pen``: the
     strokes must be a pen's (no wider than PEN), as on a note found only by its ink; else
-    only not solid for their size (a digit filling a page may be drawn thick)."""
+    only not solid for their size (a digit filling a page may be drawn thick). ``width``:
+    :func:`stroke_width` of ``keep`` when the caller has it."""
     h, w = keep.shape
     side = max(h, w)
-    width = stroke_width(keep)
+    width = stroke_width(keep) if width is None else width
     if width > max(9.0 * work_px, SOLID * side) or (pen and width > PEN * work_px):
         return "not pen strokes (a solid shape)"
     if colour is not None and paper is not None and skin_like(colour, paper):
@@ -185,11 +196,11 @@ BAR_LONG = 11.0
 FAINT = 0.55
 
 
-def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
+def not_written(ink: np.ndarray, level, work_px: float) -> str:
     """Why a candidate is no pen's digit ('' if it may be one): ``ink`` its crop (ink bright,
     0..1), ``level`` the median darkness against the paper (1 - image / paper) of its strokes
-    (``ink`` over 0.3), ``work_px`` a 640x480 frame's pixel in the working image's pixels. A
-    short or wide solid bar, faint."""
+    (``ink`` over 0.3; or a callable giving it, asked only for a solid bar), ``work_px`` a
+    640x480 frame's pixel in the working image's pixels. A short or wide solid bar, faint."""
     mask = np.asarray(ink) > 0.3
     pts = cv2.findNonZero(mask.view(np.uint8))      # (x, y) as np.argwhere's (y, x), in its order
     if pts is None or len(pts) < 8:
@@ -200,7 +211,7 @@ def not_written(ink: np.ndarray, level: float, work_px: float) -> str:
     width = stroke_width(mask)
     if max(rw, rh) >= BAR_LONG * width and width <= PEN * work_px:
         return ""
-    if level >= FAINT:
+    if (level() if callable(level) else level) >= FAINT:
         return ""
     return "no digit (a faint solid bar, not a pen's stroke: a window's bar, a book, a finger)"
 
@@ -217,8 +228,8 @@ def many_colours(ink: np.ndarray, colour: np.ndarray | None) -> str:
     if colour is None:
         return ""
     ink = np.asarray(ink)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.uint8(ink > 0.3), connectivity=8,
-                                                           ltype=cv2.CV_16U)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.3).view(np.uint8),
+                                                           connectivity=8, ltype=cv2.CV_16U)
     if n < 2:
         return ""
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))

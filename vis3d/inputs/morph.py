@@ -56,9 +56,11 @@ def dilate(src: np.ndarray, size, border: int = cv2.BORDER_CONSTANT, value: int 
 def grown(weak: np.ndarray, seed: np.ndarray) -> np.ndarray:
     """0/255: the 8-connected pieces of ``weak`` (non-zero) that hold a pixel of ``seed``
     (a boolean or 0/non-zero mask inside ``weak``): a hysteresis threshold's mask."""
-    n, labels = cv2.connectedComponents(np.uint8(weak > 0), connectivity=8, ltype=cv2.CV_16U)
+    # (boolean masks, as the usual ink mask's, are read as they are: 1/3 less time)
+    n, labels = cv2.connectedComponents(weak.view(np.uint8) if weak.dtype == bool else
+                                        np.uint8(weak > 0), connectivity=8, ltype=cv2.CV_16U)
     hit = np.zeros(max(n, 256), np.uint8)
-    hit[labels[seed > 0]] = 255
+    hit[labels[seed if seed.dtype == bool else seed > 0]] = 255
     hit[0] = 0
     # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
     return cv2.LUT(labels.astype(np.uint8), hit[:256]) if n <= 256 else np.take(hit, labels)

@@ -177,7 +177,9 @@ DARKEST = 28         # paper darker than this (gray level) is too dark to read
 
 def darkness(g: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """How much light the ink takes, 0..1 (float32): 1 - image / paper brightness."""
-    dark = 1.0 - g.astype(np.float32) / np.maximum(bg, 1.0)
+    dark = g.astype(np.float32)
+    dark /= np.maximum(bg, 1.0)
+    np.subtract(1.0, dark, out=dark)      # (in place: the same values, no temporaries)
     return np.clip(dark, 0.0, 1.0, out=dark)
 
 
@@ -255,16 +257,17 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     region_area = int(np.count_nonzero(region))
     if region_area < 0.02 * h * w:
         return None, "no paper in view", False
-    if _mean(bg, region)[0] < DARKEST:
+    if float(bg.min()) < DARKEST and _mean(bg, region)[0] < DARKEST:   # (no darker: no mean)
         return None, "too dark", False
     dark = darkness(g, bg)
     dark[region == 0] = 0.0
-    lines = remove_lines((dark * 255.0).astype(np.uint8), 0.3 * min(h, w), (x0, y0, w, h))
+    dark8 = (dark * 255.0).astype(np.uint8)
+    lines = remove_lines(dark8, 0.3 * min(h, w), (x0, y0, w, h))
     lines_found = cv2.countNonZero(lines) > 0
     if lines_found:
         dark -= lines * np.float32(1 / 255)
         np.maximum(dark, 0.0, out=dark)
-    dark8 = (dark * 255.0).astype(np.uint8)
+        dark8 = (dark * 255.0).astype(np.uint8)
     otsu = _otsu(dark8, (h, w))
     t = float(np.clip(otsu / 255.0, 0.2, 0.5))
     mask = hysteresis(dark, t)

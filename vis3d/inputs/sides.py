@@ -20,6 +20,8 @@ DIFFER = 0.12         # sides this much apart (of the brighter) are two things, 
 NEAR = 3.0            # samples lie this many pixels past a stroke's edge at most (a marker's wide
                       # strokes: light falling off across a desk must not part its two sides)
 
+_SQ3 = np.ones((3, 3), np.uint8)
+
 
 def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     """The brightness across a component's strokes at its centre line -> (centre, one side,
@@ -28,7 +30,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     crop are dropped); ``own``: its mask there (0/non-zero); ``ink``: all ink there (samples
     landing on any ink are dropped: a crossing stroke, the digit's other parts); ``width``:
     its stroke width in pixels."""
-    own = np.uint8(own > 0)
+    own = own.view(np.uint8) if own.dtype == bool else np.uint8(own > 0)   # 0/1
     h, w = own.shape
     dist = cv2.distanceTransform(own, cv2.DIST_L2, 3)
     # the centre line: pixels that are a local maximum of the distance to the paper
@@ -59,7 +61,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     inside = ((ax >= 0) & (ax < w) & (ay >= 0) & (ay < h)
               & (bx >= 0) & (bx < w) & (by >= 0) & (by < h))
     ys, xs, ax, ay, bx, by = ys[inside], xs[inside], ax[inside], ay[inside], bx[inside], by[inside]
-    near = cv2.dilate(np.uint8(ink > 0), np.ones((3, 3), np.uint8))
+    near = cv2.dilate(ink if ink.dtype == np.uint8 else np.uint8(ink > 0), _SQ3)  # (0: none)
     off = (near[ay, ax] == 0) & (near[by, bx] == 0)
     ys, xs, ax, ay, bx, by = ys[off], xs[off], ax[off], ay[off], bx[off], by[off]
     gf = g.astype(np.float32)
