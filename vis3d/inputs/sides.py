@@ -30,6 +30,14 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     crop are dropped); ``own``: its mask there (0/non-zero); ``ink``: all ink there (samples
     landing on any ink are dropped: a crossing stroke, the digit's other parts); ``width``:
     its stroke width in pixels."""
+    (ys, xs), (ay, ax), (by, bx) = places(own, ink, width)
+    gf = g.astype(np.float32)
+    return gf[ys, xs], gf[ay, ax], gf[by, bx]
+
+
+def places(own: np.ndarray, ink: np.ndarray, width: float):
+    """Where :func:`across` samples -> ((ys, xs) on the centre line, (ys, xs) on one side,
+    (ys, xs) on the other), int64 arrays, the sides off all ink (as :func:`across`)."""
     own = own.view(np.uint8) if own.dtype == bool else np.uint8(own > 0)   # 0/1
     h, w = own.shape
     dist = cv2.distanceTransform(own, cv2.DIST_L2, 3)
@@ -37,8 +45,8 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
     ys, xs = np.nonzero(ridge)
     if ys.size < SAMPLES:
-        none = np.empty(0, np.float32)
-        return none, none, none
+        none = np.empty(0, np.int64)
+        return (none, none), (none, none), (none, none)
     if ys.size > 400:                 # enough for a verdict: a spread subset
         pick = np.linspace(0, ys.size - 1, 400).astype(np.int64)
         ys, xs = ys[pick], xs[pick]
@@ -63,9 +71,7 @@ def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
     ys, xs, ax, ay, bx, by = ys[inside], xs[inside], ax[inside], ay[inside], bx[inside], by[inside]
     near = cv2.dilate(ink if ink.dtype == np.uint8 else np.uint8(ink > 0), _SQ3)  # (0: none)
     off = (near[ay, ax] == 0) & (near[by, bx] == 0)
-    ys, xs, ax, ay, bx, by = ys[off], xs[off], ax[off], ay[off], bx[off], by[off]
-    gf = g.astype(np.float32)
-    return gf[ys, xs], gf[ay, ax], gf[by, bx]
+    return (ys[off], xs[off]), (ay[off], ax[off]), (by[off], bx[off])
 
 
 def step_share(centre: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
