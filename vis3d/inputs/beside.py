@@ -14,13 +14,22 @@ import cv2
 import numpy as np
 
 from vis3d.inputs.ink import stroke_width
-from vis3d.inputs.sides import SAMPLES, places
+from vis3d.inputs.sides import DIFFER, SAMPLES, places
 
 VERDICT = 2 * SAMPLES   # fewer samples across a piece: no verdict (a stub)
 
 HUES = 0.03     # sides this far apart in chromaticity (the largest of b, g, r shares) are two
                 # things (a pen's digit on a sheet or a note: 0.022 at most, 0.003 typically;
                 # a poster's or a box's outline, a note's edge: 0.04-0.12)
+
+
+STRAIGHT = 0.2  # a piece this narrow across its length (spread) is one straight stroke
+REACH = 0.45    # the paper beside a piece is followed this far (share of its length) at most
+RUN = 3         # ... until it changes for this many pixels on end (a rule, a grid line: fewer)
+NARROW = 0.4    # a straight line with paper under this share of its length on both sides,
+EVEN = 0.85     # ... as wide on each within this ratio, is a seam (fingers' gaps: 0.22-0.37
+                # and 0.9-1; a pen's '1', held, on a note, on ruled or squared paper: one side
+                # 0.37 and more, or the sides 0.75 apart at most)
 
 
 def _chroma(c: np.ndarray) -> np.ndarray:
@@ -63,4 +72,93 @@ def two_things(ink: np.ndarray, box, colour: np.ndarray | None) -> str:
         return ""
     if hue_step(ink, box, colour) > HUES:
         return "no digit (the boundary between two things of different colours, not ink)"
+    return ""
+
+
+def _largest(ink: np.ndarray):
+    """(the largest piece of a candidate's strokes (uint8 0/1), all its strokes), or None."""
+    strokes = np.uint8(np.asarray(ink) > 0.3)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    if n < 2:
+        return None
+    return np.uint8(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))), strokes
+
+
+def straight(own: np.ndarray) -> bool:
+    """Whether a piece (0/1) is one straight stroke: its spread across its main direction
+    under STRAIGHT of the spread along it (from its second moments)."""
+    m = cv2.moments(own, binaryImage=True)
+    if m["m00"] < 4:
+        return True
+    a, b, c = m["mu20"], m["mu02"], m["mu11"]
+    root = float(np.hypot(a - b, 2.0 * c))
+    along, across = 0.5 * (a + b + root), 0.5 * (a + b - root)
+    return across < STRAIGHT * STRAIGHT * max(along, 1e-9)
+
+
+def open_sides(own: np.ndarray, strokes: np.ndarray, box, g: np.ndarray,
+               colour: np.ndarray | None) -> tuple[float, float]:
+    """How far the paper beside a piece's strokes reaches on each side, as shares of the
+    piece's length (at most REACH): across the strokes, from just past them, outward until
+    the brightness (DIFFER) or the colour (HUES) is no longer that of the paper right beside
+    the stroke for RUN pixels on end (a rule or a grid line crossed is no end of it); the
+    medians over the centre line of the farther and of the nearer side. NaN under VERDICT
+    samples. ``own``: the piece (0/1) on the crop at ``box`` (x0, y0, ...) of the working
+    image ``g`` (gray) and ``colour`` (BGR or None); ``strokes`` all the candidate's ink."""
+    length = max(max(cv2.minAreaRect(cv2.findNonZero(own))[1]), 1.0)
+    steps = int(REACH * length) + 1
+    # on the box grown by as far as the paper is followed (and the samples' reach)
+    fh, fw = g.shape
+    m = steps + int(2.0 * stroke_width(own)) + 4
+    x0, y0 = int(box[0]), int(box[1])
+    cx0, cy0 = max(0, x0 - m), max(0, y0 - m)
+    cx1, cy1 = min(fw, x0 + own.shape[1] + m), min(fh, y0 + own.shape[0] + m)
+    h, w = cy1 - cy0, cx1 - cx0
+    at = np.s_[y0 - cy0:y0 - cy0 + own.shape[0], x0 - cx0:x0 - cx0 + own.shape[1]]
+    full, every = (np.zeros((h, w), np.uint8) for _ in range(2))
+    full[at], every[at] = own, strokes
+    (ys, xs), (ay, ax), (by, bx) = places(full, every, stroke_width(own))
+    if ys.size < VERDICT or steps <= RUN:
+        return float("nan"), float("nan")
+    gf = g[cy0:cy1, cx0:cx1].astype(np.float32)
+    ch = None if colour is None else _chroma(colour[cy0:cy1, cx0:cx1])
+    t = np.arange(1, steps, dtype=np.float32)[:, None]          # (steps along, samples)
+    far = []
+    for sy, sx in ((ay, ax), (by, bx)):
+        dy, dx = (sy - ys).astype(np.float32), (sx - xs).astype(np.float32)
+        norm = np.maximum(np.hypot(dx, dy), 1e-6)
+        py = np.rint(sy + t * (dy / norm)).astype(np.int64)
+        px = np.rint(sx + t * (dx / norm)).astype(np.int64)
+        inside = (py >= 0) & (py < h) & (px >= 0) & (px < w)
+        py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
+        ref = gf[sy, sx]
+        stop = np.abs(gf[py, px] - ref) > DIFFER * np.maximum(ref, 1.0)
+        if ch is not None:
+            stop |= np.abs(ch[py, px] - ch[sy, sx]).max(axis=2) > HUES
+        ends = stop[:stop.shape[0] - RUN + 1].copy()       # a change RUN pixels on end
+        for k in range(1, RUN):
+            ends &= stop[k:stop.shape[0] - RUN + 1 + k]
+        never = ends.shape[0] + 1
+        first_end = np.where(ends.any(axis=0), ends.argmax(axis=0), never)
+        first_off = np.where(~inside.all(axis=0), (~inside).argmax(axis=0), never)
+        # off the frame first: no end seen, as open as it gets
+        far.append(np.where(first_end + RUN - 1 < first_off, first_end + 1,
+                            steps).astype(np.float32))
+    return (float(np.median(np.maximum(far[0], far[1]))) / length,
+            float(np.median(np.minimum(far[0], far[1]))) / length)
+
+
+def a_seam(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None) -> str:
+    """Why a candidate is no pen's digit ('' if it may be one): its largest piece is one
+    straight dark line with a narrow band of the same surface on both sides, as wide on
+    each (under NARROW of its length, within EVEN of each other), bounded by further edges:
+    the seam between two fingers side by side (or two like slats), not a pen's '1', whose
+    paper reaches out on at least one side (a finger's width is a third of the seam's
+    length or less; a '1' on a note has half its length of paper and more beside it)."""
+    found = _largest(ink)
+    if found is None or not straight(found[0]):
+        return ""
+    wide, near = open_sides(found[0], found[1], box, g, colour)
+    if wide < NARROW and near >= EVEN * wide:
+        return "no digit (the seam between two fingers or two like things, not a pen's stroke)"
     return ""
