@@ -69,15 +69,16 @@ def test_a_pens_one_with_little_paper_beside_it_is_read(classifier, name):
 
 
 def test_a_line_between_two_bands_and_a_line_on_paper():
-    """open_sides and a_seam on drawn pictures: a dark line 100 long between two bands of
+    """open_sides, a_seam and not_on_paper on drawn pictures: a dark line 100 long between two bands of
     skin 24 wide (the room beyond) has paper a fifth of its length on both sides: a seam;
     on a sheet, or on squared paper (thin grid lines crossed), its paper reaches far; with
     the band on one side only (a '1' near a note's edge) it is no seam either."""
-    from vis3d.inputs.beside import NARROW, a_seam, open_sides
+    from vis3d.inputs.beside import NARROW, Piece, a_seam, not_on_paper, open_sides
     h, w = 160, 160
     line = np.zeros((h, w), np.float32)
     line[30:130, 79:82] = 1.0
-    own, box = np.uint8(line > 0.3), (0, 0, w, h)
+    box = (0, 0, w, h)
+    piece = Piece(line, box, (h, w))
 
     def picture(left, right, grid=False):
         room = np.full((h, w, 3), (90, 120, 80), np.uint8)           # a green room
@@ -89,20 +90,22 @@ def test_a_line_between_two_bands_and_a_line_on_paper():
         return room
 
     fingers = picture(24, 24)
-    wide, near = open_sides(own, own, box, cv2.cvtColor(fingers, cv2.COLOR_BGR2GRAY), fingers)
+    gray = cv2.cvtColor(fingers, cv2.COLOR_BGR2GRAY)
+    wide, near = open_sides(piece, gray, fingers)
     assert 0.15 < near <= wide < NARROW
-    assert "seam" in a_seam(line, box, cv2.cvtColor(fingers, cv2.COLOR_BGR2GRAY), fingers)
+    assert "seam" in a_seam(piece, gray, fingers)
+    assert "seam" in not_on_paper(line[25:135, 74:87], (74, 25, 87, 135), gray, fingers)
     for sheet in (picture(79, 79), picture(79, 79, grid=True), picture(24, 79)):
         gray = cv2.cvtColor(sheet, cv2.COLOR_BGR2GRAY)
-        assert open_sides(own, own, box, gray, sheet)[0] >= NARROW
-        assert a_seam(line, box, gray, sheet) == ""
+        assert open_sides(piece, gray, sheet)[0] >= NARROW
+        assert a_seam(piece, gray, sheet) == ""
 
 
 def test_sides_of_one_colour_and_of_two():
     """hue_step on drawn pictures: a dark line on green paper, and on green paper lit
     unevenly, has sides of one colour; the same line between a green and a blue surface as
     bright as each other has two; a gray frame tells nothing."""
-    from vis3d.inputs.beside import HUES, hue_step, two_things
+    from vis3d.inputs.beside import HUES, Piece, hue_step, not_on_paper, two_things
     h, w = 80, 120
     line = np.zeros((h, w), np.float32)
     cv2.line(line, (20, 40), (100, 40), 1.0, 3)
@@ -110,16 +113,23 @@ def test_sides_of_one_colour_and_of_two():
     green[:] = (90, 170, 110)
     green[line > 0] = (40, 60, 45)
     box = (0, 0, w, h)
-    assert hue_step(line, box, green) < 0.005
+    piece = Piece(line, box, (h, w))
+    assert hue_step(piece, green) < 0.005
     shade = (green * np.linspace(0.6, 1.0, w)[None, :, None]).astype(np.uint8)
-    assert hue_step(line, box, shade) < 0.01
+    assert hue_step(piece, shade) < 0.01
     two = green.copy()
     two[42:] = (210, 148, 110)                        # a blue wall below (gray 144 and 143)
     two[line > 0] = (40, 60, 45)
     assert abs(int(cv2.cvtColor(two, cv2.COLOR_BGR2GRAY)[10, 10])
                - int(cv2.cvtColor(two, cv2.COLOR_BGR2GRAY)[70, 10])) < 4
-    assert hue_step(line, box, two) > 2 * HUES
-    assert "two things" in two_things(line, box, two)
-    assert two_things(line, box, None) == ""
+    assert hue_step(piece, two) > 2 * HUES
+    assert "two things" in two_things(piece, two)
+    assert two_things(piece, None) == ""
+    stub = np.zeros((h, w), np.float32)
+    stub[40, 60:63] = 1.0                             # too short for a verdict
+    assert two_things(Piece(stub, box, (h, w)), two) == ""
     crop = line[30:50, 15:105]                        # a crop of the frame at its box
-    assert "two things" in two_things(crop, (15, 30, 105, 50), two)
+    gray = cv2.cvtColor(two, cv2.COLOR_BGR2GRAY)
+    assert "two things" in not_on_paper(crop, (15, 30, 105, 50), gray, two)
+    assert not_on_paper(crop, (15, 30, 105, 50), cv2.cvtColor(green, cv2.COLOR_BGR2GRAY),
+                        green) == ""

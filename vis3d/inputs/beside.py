@@ -37,51 +37,54 @@ def _chroma(c: np.ndarray) -> np.ndarray:
     return c / c.sum(axis=-1, keepdims=True)
 
 
-def hue_step(ink: np.ndarray, box, colour: np.ndarray) -> float:
-    """The median difference in chromaticity between the two sides of the strokes of a
-    candidate's largest piece (NaN under VERDICT samples). ``ink``: its crop (strokes over
-    0.3) at ``box`` (x0, y0, x1, y1) of the BGR working image ``colour``; sampled as
-    :func:`vis3d.inputs.sides.places` does, across the strokes and past any ink."""
-    strokes = np.uint8(np.asarray(ink) > 0.3)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
-    if n < 2:
-        return float("nan")
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    own = np.uint8(labels == largest)
-    width = stroke_width(own)
-    h, w = colour.shape[:2]
-    x0, y0, x1, y1 = (int(v) for v in box)
-    m = int(2.0 * width) + 4
-    cx0, cy0, cx1, cy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
-    at = np.s_[y0 - cy0:y0 - cy0 + own.shape[0], x0 - cx0:x0 - cx0 + own.shape[1]]
-    grown, every = (np.zeros((cy1 - cy0, cx1 - cx0), np.uint8) for _ in range(2))
-    grown[at], every[at] = own, strokes
-    _, (ay, ax), (by, bx) = places(grown, every, width)
-    if ay.size < VERDICT:
-        return float("nan")
-    crop = colour[cy0:cy1, cx0:cx1]
-    return float(np.median(np.abs(_chroma(crop[ay, ax]) - _chroma(crop[by, bx])).max(axis=1)))
+class Piece:
+    """A candidate's largest piece and where its sides are sampled, in the working image's
+    pixels: ``own`` (0/1) on the candidate's crop at ``box`` (x0, y0, ...); ``centre``,
+    ``side_a``, ``side_b``: (ys, xs) as :func:`vis3d.inputs.sides.places` gives them (across
+    its strokes, past any of the candidate's ink); ``length`` its rotated box's long side."""
+
+    def __init__(self, ink: np.ndarray, box, shape):
+        strokes = np.uint8(np.asarray(ink) > 0.3)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+        self.own = None
+        if n < 2:
+            return
+        self.own = np.uint8(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
+        self.length = max(max(cv2.minAreaRect(cv2.findNonZero(self.own))[1]), 1.0)
+        width = stroke_width(self.own)
+        h, w = shape[:2]
+        x0, y0, x1, y1 = (int(v) for v in box)
+        m = int(2.0 * width) + 4            # (past the samples' reach)
+        cx0, cy0, cx1, cy1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+        at = np.s_[y0 - cy0:y0 - cy0 + strokes.shape[0], x0 - cx0:x0 - cx0 + strokes.shape[1]]
+        grown, every = (np.zeros((cy1 - cy0, cx1 - cx0), np.uint8) for _ in range(2))
+        grown[at], every[at] = self.own, strokes
+        found = places(grown, every, width)
+        self.centre, self.side_a, self.side_b = ((ys + cy0, xs + cx0) for ys, xs in found)
+
+    @property
+    def samples(self) -> int:
+        return 0 if self.own is None else int(self.centre[0].size)
 
 
-def two_things(ink: np.ndarray, box, colour: np.ndarray | None) -> str:
-    """Why a candidate (its ink crop at ``box`` of the BGR working image ``colour``) is no
-    pen's digit ('' if it may be one): its largest piece's two sides are of two colours, the
-    boundary between two things (a lesser piece may be: a note's edge beside the digit, read
-    as it comes, or left out by the model's other readings). Nothing to tell on a gray frame."""
-    if colour is None:
-        return ""
-    if hue_step(ink, box, colour) > HUES:
+def hue_step(piece: Piece, colour: np.ndarray) -> float:
+    """The median difference in chromaticity (the largest of its b, g, r shares) between the
+    two sides of a piece's strokes in the BGR working image ``colour``; NaN under VERDICT
+    samples."""
+    if piece.samples < VERDICT:
+        return float("nan")
+    a, b = colour[piece.side_a], colour[piece.side_b]
+    return float(np.median(np.abs(_chroma(a) - _chroma(b)).max(axis=1)))
+
+
+def two_things(piece: Piece, colour: np.ndarray | None) -> str:
+    """Why a candidate is no pen's digit ('' if it may be one): its largest ``piece``'s two
+    sides are of two colours, the boundary between two things (a lesser piece may be: a
+    note's edge beside the digit, read as it comes, or left out by the model's other
+    readings). Nothing to tell on a gray frame."""
+    if colour is not None and hue_step(piece, colour) > HUES:     # (NaN: no verdict)
         return "no digit (the boundary between two things of different colours, not ink)"
     return ""
-
-
-def _largest(ink: np.ndarray):
-    """(the largest piece of a candidate's strokes (uint8 0/1), all its strokes), or None."""
-    strokes = np.uint8(np.asarray(ink) > 0.3)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
-    if n < 2:
-        return None
-    return np.uint8(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))), strokes
 
 
 def straight(own: np.ndarray) -> bool:
@@ -96,45 +99,31 @@ def straight(own: np.ndarray) -> bool:
     return across < STRAIGHT * STRAIGHT * max(along, 1e-9)
 
 
-def open_sides(own: np.ndarray, strokes: np.ndarray, box, g: np.ndarray,
-               colour: np.ndarray | None) -> tuple[float, float]:
-    """How far the paper beside a piece's strokes reaches on each side, as shares of the
-    piece's length (at most REACH): across the strokes, from just past them, outward until
-    the brightness (DIFFER) or the colour (HUES) is no longer that of the paper right beside
-    the stroke for RUN pixels on end (a rule or a grid line crossed is no end of it); the
-    medians over the centre line of the farther and of the nearer side. NaN under VERDICT
-    samples. ``own``: the piece (0/1) on the crop at ``box`` (x0, y0, ...) of the working
-    image ``g`` (gray) and ``colour`` (BGR or None); ``strokes`` all the candidate's ink."""
-    length = max(max(cv2.minAreaRect(cv2.findNonZero(own))[1]), 1.0)
-    steps = int(REACH * length) + 1
-    # on the box grown by as far as the paper is followed (and the samples' reach)
-    fh, fw = g.shape
-    m = steps + int(2.0 * stroke_width(own)) + 4
-    x0, y0 = int(box[0]), int(box[1])
-    cx0, cy0 = max(0, x0 - m), max(0, y0 - m)
-    cx1, cy1 = min(fw, x0 + own.shape[1] + m), min(fh, y0 + own.shape[0] + m)
-    h, w = cy1 - cy0, cx1 - cx0
-    at = np.s_[y0 - cy0:y0 - cy0 + own.shape[0], x0 - cx0:x0 - cx0 + own.shape[1]]
-    full, every = (np.zeros((h, w), np.uint8) for _ in range(2))
-    full[at], every[at] = own, strokes
-    (ys, xs), (ay, ax), (by, bx) = places(full, every, stroke_width(own))
-    if ys.size < VERDICT or steps <= RUN:
+def open_sides(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> tuple[float, float]:
+    """How far the paper beside a piece's strokes reaches on each side, as shares of its
+    length (at most REACH): across the strokes, from just past them, outward until the
+    brightness (DIFFER) or the colour (HUES) is no longer that of the paper right beside the
+    stroke for RUN pixels on end (a rule or a grid line crossed is no end of it); the medians
+    over the centre line of the farther and of the nearer side. NaN under VERDICT samples.
+    ``g``: the gray working image, ``colour`` the BGR one (or None)."""
+    steps = int(REACH * piece.length) + 1
+    if piece.samples < VERDICT or steps <= RUN:
         return float("nan"), float("nan")
-    gf = g[cy0:cy1, cx0:cx1].astype(np.float32)
-    ch = None if colour is None else _chroma(colour[cy0:cy1, cx0:cx1])
+    h, w = g.shape
+    ys, xs = piece.centre
     t = np.arange(1, steps, dtype=np.float32)[:, None]          # (steps along, samples)
     far = []
-    for sy, sx in ((ay, ax), (by, bx)):
+    for sy, sx in (piece.side_a, piece.side_b):
         dy, dx = (sy - ys).astype(np.float32), (sx - xs).astype(np.float32)
         norm = np.maximum(np.hypot(dx, dy), 1e-6)
         py = np.rint(sy + t * (dy / norm)).astype(np.int64)
         px = np.rint(sx + t * (dx / norm)).astype(np.int64)
         inside = (py >= 0) & (py < h) & (px >= 0) & (px < w)
         py, px = np.clip(py, 0, h - 1), np.clip(px, 0, w - 1)
-        ref = gf[sy, sx]
-        stop = np.abs(gf[py, px] - ref) > DIFFER * np.maximum(ref, 1.0)
-        if ch is not None:
-            stop |= np.abs(ch[py, px] - ch[sy, sx]).max(axis=2) > HUES
+        ref = g[sy, sx].astype(np.float32)
+        stop = np.abs(g[py, px].astype(np.float32) - ref) > DIFFER * np.maximum(ref, 1.0)
+        if colour is not None:
+            stop |= np.abs(_chroma(colour[py, px]) - _chroma(colour[sy, sx])).max(axis=2) > HUES
         ends = stop[:stop.shape[0] - RUN + 1].copy()       # a change RUN pixels on end
         for k in range(1, RUN):
             ends &= stop[k:stop.shape[0] - RUN + 1 + k]
@@ -144,21 +133,30 @@ def open_sides(own: np.ndarray, strokes: np.ndarray, box, g: np.ndarray,
         # off the frame first: no end seen, as open as it gets
         far.append(np.where(first_end + RUN - 1 < first_off, first_end + 1,
                             steps).astype(np.float32))
-    return (float(np.median(np.maximum(far[0], far[1]))) / length,
-            float(np.median(np.minimum(far[0], far[1]))) / length)
+    return (float(np.median(np.maximum(far[0], far[1]))) / piece.length,
+            float(np.median(np.minimum(far[0], far[1]))) / piece.length)
 
 
-def a_seam(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None) -> str:
-    """Why a candidate is no pen's digit ('' if it may be one): its largest piece is one
+def a_seam(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> str:
+    """Why a candidate is no pen's digit ('' if it may be one): its largest ``piece`` is one
     straight dark line with a narrow band of the same surface on both sides, as wide on
     each (under NARROW of its length, within EVEN of each other), bounded by further edges:
     the seam between two fingers side by side (or two like slats), not a pen's '1', whose
     paper reaches out on at least one side (a finger's width is a third of the seam's
     length or less; a '1' on a note has half its length of paper and more beside it)."""
-    found = _largest(ink)
-    if found is None or not straight(found[0]):
+    if not straight(piece.own):
         return ""
-    wide, near = open_sides(found[0], found[1], box, g, colour)
+    wide, near = open_sides(piece, g, colour)
     if wide < NARROW and near >= EVEN * wide:
         return "no digit (the seam between two fingers or two like things, not a pen's stroke)"
     return ""
+
+
+def not_on_paper(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None) -> str:
+    """Why a candidate (its ink crop at ``box`` (x0, y0, ...) of the working image, ``g``
+    gray, ``colour`` BGR or None) is no pen's digit, by what lies beside its largest piece
+    (:func:`two_things`, :func:`a_seam`), or ''."""
+    piece = Piece(ink, box, g.shape)
+    if piece.own is None:
+        return ""
+    return two_things(piece, colour) or a_seam(piece, g, colour)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import convert
-from vis3d.inputs.beside import a_seam, two_things
+from vis3d.inputs.beside import not_on_paper
 from vis3d.inputs.ink import many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour)
@@ -250,7 +250,7 @@ def _reading(res, corners, g, bg, colour):
         return made[0]
     why = not_written(res[0], level, g.shape[1] / 640.0) \
         or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1]) \
-        or two_things(res[0], res[1], colour) or a_seam(res[0], res[1], g, colour)
+        or not_on_paper(res[0], res[1], g, colour)
     if why:
         return None, level, why
     return _image(res, corners), level, ""
