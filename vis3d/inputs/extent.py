@@ -43,6 +43,19 @@ def colour_steps(colour: np.ndarray | None, size: tuple[int, int]):
     return lab, _gradient(lab)
 
 
+def even_pieces(grad: np.ndarray, even: float):
+    """The pieces of a low-res image where colour hardly changes (``grad`` under ``even``),
+    cut apart along sharp steps and thin bridges, largest first: (its area, the 0/255 piece
+    grown back over its cut rim, its largest outer contour)."""
+    core = np.uint8(grad < even) * 255
+    core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
+    for i in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA], kind="stable"):
+        piece = cv2.dilate(np.uint8(labels == i) * 255, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        yield int(stats[i, cv2.CC_STAT_AREA]), piece, max(contours, key=cv2.contourArea)
+
+
 def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
     """A 0/255 mask of the paper filling most of the working image (``steps``: its
     :func:`colour_steps`), its room strip left out, or None when there is none to leave out
@@ -50,15 +63,10 @@ def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
     if steps is None:
         return None
     lab, grad = steps
-    core = np.uint8(grad < EVEN) * 255
-    core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
-    if n < 2:
+    largest = next(even_pieces(grad, EVEN), None)
+    if largest is None:
         return None
-    big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    piece = cv2.dilate(np.uint8(labels == big) * 255, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    contour = max(contours, key=cv2.contourArea)
+    _, piece, contour = largest
     # a sheet is convex: its hull takes back the bites that ink or a shade near the
     # frame's border took out of the piece, and stops at its straight cut edge
     filled = np.zeros_like(piece)

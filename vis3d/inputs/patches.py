@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vis3d.inputs.extent import colour_steps
+from vis3d.inputs.extent import colour_steps, even_pieces
 
 EVEN = 6.0         # Lab units per low-res pixel: below, the colour hardly changes
 MIN_AREA = 0.03    # a candidate covers at least this share of the frame ...
@@ -30,17 +30,11 @@ def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | N
     was tried already (pieces mostly inside it are left out); ``steps``: the image's
     extent.colour_steps at ``size`` when the caller has them already."""
     lab, grad = steps if steps is not None else colour_steps(colour, size)
-    core = np.uint8(grad < EVEN) * 255
-    core = cv2.erode(core, np.ones((3, 3), np.uint8))       # cut thin bridges between pieces
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
-    total = core.size
+    total = grad.size
     out = []
-    for i in 1 + np.argsort(-stats[1:, cv2.CC_STAT_AREA]):
-        if len(out) >= limit or stats[i, cv2.CC_STAT_AREA] < 0.5 * MIN_AREA * total:
+    for size, piece, contour in even_pieces(grad, EVEN):
+        if len(out) >= limit or size < 0.5 * MIN_AREA * total:
             break
-        piece = cv2.dilate(np.uint8(labels == i) * 255, np.ones((3, 3), np.uint8))
-        contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        contour = max(contours, key=cv2.contourArea)
         area = cv2.contourArea(contour)
         if not MIN_AREA * total <= area <= MAX_AREA * total:
             continue
