@@ -16,6 +16,7 @@ The ink found ends in preprocess.normalise, as the pad's does. Numpy and OpenCV 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -113,14 +114,12 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     module's docstring); ``note['why']`` says why there is none when nothing comes."""
     h, w = g.shape
     whole = np.full((h, w), 255, np.uint8)
-    made: list = []
 
+    @functools.cache
     def steps():
         """The frame's colour steps, made when first asked for (the paper's extent, the
         patches): a sure first reading on a sheet needs neither."""
-        if not made:
-            made.append(colour_steps(colour, low_bg.shape[::-1]))
-        return made[0]
+        return colour_steps(colour, low_bg.shape[::-1])
 
     sheets = _brightest_first(find_sheets(low_bg, low_gray), low_gray)
     fills = not sheets and fills_frame(low_bg) and one_colour(colour, low_bg.shape[::-1])
@@ -240,14 +239,12 @@ def _reading(res, corners, g, bg, colour):
     no pen's digit or ''). The darkness is a callable, measured when first asked for (only
     a solid bar's test and the model's doubt about faint marks need it)."""
     x0, y0, x1, y1 = res[1]
-    made: list = []
 
+    @functools.cache
     def level() -> float:
-        if not made:
-            strokes = res[0] > 0.3
-            made.append(median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes])
-                        if strokes.any() else 1.0)
-        return made[0]
+        strokes = res[0] > 0.3
+        return median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes]) \
+            if strokes.any() else 1.0
     why = not_written(res[0], level, g.shape[1] / 640.0) \
         or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1]) \
         or not_on_paper(res[0], res[1], g, colour)
