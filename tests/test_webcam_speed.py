@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vis3d.inputs import choose, frame, ink, morph, paper
+from vis3d.inputs import frame, ink, morph, paper
 from vis3d.inputs.stats import median
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
@@ -31,7 +31,7 @@ def test_painting_kept_components_is_numpys_indexing(pieces):
     assert n == pieces + 1
     lut = np.zeros(n, np.uint8)
     lut[rng.integers(1, n, 4)] = 255
-    painted = choose._painted(lut, labels)
+    painted = morph.painted(lut, labels)
     assert painted.dtype == np.uint8 and np.array_equal(painted, lut[labels])
 
 
@@ -100,8 +100,8 @@ def test_masks_seen_as_8_bit_tell_zero_from_non_zero_as_converted_ones_do():
     weak, seed = dark > 0.5, dark > 0.53
     for w, s in ((weak, seed), (np.uint8(weak) * 255, np.uint8(seed) * 255)):
         assert np.array_equal(morph.grown(w, s), morph.grown(np.uint8(weak > 0), seed > 0))
-        u8 = ink.nonzero_u8(w)
+        u8 = morph.nonzero_u8(w)
         assert u8.dtype == np.uint8 and np.array_equal(u8 > 0, weak)
         assert ink.stroke_width(w) == ink.stroke_width(np.uint8(weak) * 255)
-    assert np.shares_memory(ink.nonzero_u8(weak), weak)        # a view, no copy
-    assert np.array_equal(ink.nonzero_u8(dark * np.float32(weak)) > 0, weak)
+    assert np.shares_memory(morph.nonzero_u8(weak), weak)        # a view, no copy
+    assert np.array_equal(morph.nonzero_u8(dark * np.float32(weak)) > 0, weak)

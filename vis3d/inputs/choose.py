@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs import morph
 from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
 from vis3d.inputs.pick import groupings
 from vis3d.inputs.sides import two_sided
@@ -202,7 +203,7 @@ def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_ar
                 out.append((tag, _lut(n, k)[labels]))
             return out
         alts.append(others)
-    return _painted(_lut(n, keep), labels), "", bool(touching[keep].any())
+    return morph.painted(_lut(n, keep), labels), "", bool(touching[keep].any())
 
 
 def _spans(boxes: np.ndarray, shape, origin=(0, 0)) -> np.ndarray:
@@ -231,16 +232,6 @@ def notch_rim(region: np.ndarray) -> np.ndarray | None:
         return None
     return hull - cv2.erode(hull, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT,
                             borderValue=255)
-
-
-def _painted(lut: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``lut[labels]`` (8-bit): a table look-up on 8-bit labels when there are at most 256
-    (twice as fast as numpy's indexing), else numpy's."""
-    if lut.size > 256:
-        return np.take(lut, labels)
-    table = np.zeros(256, np.uint8)
-    table[:lut.size] = lut
-    return cv2.LUT(labels.astype(np.uint8), table)
 
 
 def _lut(n: int, keep) -> np.ndarray:

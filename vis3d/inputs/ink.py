@@ -117,20 +117,11 @@ def _border(image: np.ndarray) -> int:
     return cv2.BORDER_CONSTANT
 
 
-def nonzero_u8(mask: np.ndarray) -> np.ndarray:
-    """An 8-bit image non-zero where ``mask`` is: an 8-bit mask itself, a boolean one seen as
-    8-bit (no copy), else ``np.uint8(mask > 0)`` (for filters and counts that only tell
-    zero from non-zero)."""
-    if mask.dtype == np.uint8:
-        return mask
-    return mask.view(np.uint8) if mask.dtype == bool else np.uint8(mask > 0)
-
-
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels of a 0/255 (or boolean) mask: 2 * area / boundary pixels.
     Outside the array counts as background, so ink touching a tight crop's edge is still a
     stroke boundary (the default border would make it look infinitely wide)."""
-    solid = nonzero_u8(mask)
+    solid = morph.nonzero_u8(mask)
     area = int(np.count_nonzero(solid))
     inner = int(np.count_nonzero(cv2.erode(solid, _SQ3,
                                            borderType=cv2.BORDER_CONSTANT, borderValue=0)))

@@ -53,14 +53,31 @@ def dilate(src: np.ndarray, size, border: int = cv2.BORDER_CONSTANT, value: int 
     return _rect(src, size, np.maximum, border, value)
 
 
+def nonzero_u8(mask: np.ndarray) -> np.ndarray:
+    """An 8-bit image non-zero where ``mask`` is: an 8-bit mask itself, a boolean one seen as
+    8-bit (no copy), else ``np.uint8(mask > 0)`` (for filters and counts that only tell
+    zero from non-zero)."""
+    if mask.dtype == np.uint8:
+        return mask
+    return mask.view(np.uint8) if mask.dtype == bool else np.uint8(mask > 0)
+
+
+def painted(lut: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``lut[labels]`` (8-bit ``lut``, one entry per label): a table look-up on 8-bit labels
+    when there are at most 256 (4x faster than numpy's indexing), else numpy's."""
+    if lut.size > 256:
+        return np.take(lut, labels)
+    table = np.zeros(256, np.uint8)
+    table[:lut.size] = lut
+    return cv2.LUT(labels.astype(np.uint8), table)
+
+
 def grown(weak: np.ndarray, seed: np.ndarray) -> np.ndarray:
     """0/255: the 8-connected pieces of ``weak`` (non-zero) that hold a pixel of ``seed``
     (a boolean or 0/non-zero mask inside ``weak``): a hysteresis threshold's mask."""
     # (boolean masks, as the usual ink mask's, are read as they are: 1/3 less time)
-    n, labels = cv2.connectedComponents(weak.view(np.uint8) if weak.dtype == bool else
-                                        np.uint8(weak > 0), connectivity=8, ltype=cv2.CV_16U)
-    hit = np.zeros(max(n, 256), np.uint8)
+    n, labels = cv2.connectedComponents(nonzero_u8(weak), connectivity=8, ltype=cv2.CV_16U)
+    hit = np.zeros(n, np.uint8)
     hit[labels[seed if seed.dtype == bool else seed > 0]] = 255
     hit[0] = 0
-    # (a table look-up on 8-bit labels is 4x faster than numpy's indexing)
-    return cv2.LUT(labels.astype(np.uint8), hit[:256]) if n <= 256 else np.take(hit, labels)
+    return painted(hit, labels)
