@@ -41,7 +41,7 @@ def test_paper_near_is_the_colour_around_the_ink():
     """ink.paper_near: the mean colour around a box, less the grown ink and what lies off the
     region; None when too little paper is left."""
     import numpy as np
-    from vis3d.inputs.ink import paper_near, skin_like
+    from vis3d.inputs.ink import off_paper, paper_near, skin_like
     colour = np.full((60, 80, 3), (120, 120, 120), np.uint8)    # a grey room ...
     colour[10:50, 10:40] = (90, 190, 240)                         # ... an orange note in it
     colour[25:30, 18:32] = (40, 50, 70)                           # dark brown marker on it
@@ -49,11 +49,11 @@ def test_paper_near_is_the_colour_around_the_ink():
     mask[25:30, 18:32] = 255
     region = np.zeros((60, 80), np.uint8)
     region[10:50, 10:40] = 255                                    # the note only
-    near = paper_near(colour, mask, region, (16, 23, 34, 32))
+    near = paper_near(colour, off_paper(mask, region), (16, 23, 34, 32))
     assert near is not None and np.allclose(near, (90, 190, 240), atol=1)
     assert not skin_like((40, 50, 70), near)
     assert skin_like((40, 50, 70), colour[0, 0])                  # against the grey room
-    assert paper_near(colour, mask, np.zeros_like(region), (16, 23, 34, 32)) is None
+    assert paper_near(colour, off_paper(mask, np.zeros_like(region)), (16, 23, 34, 32)) is None
 
 
 @pytest.mark.parametrize("name, digit", [

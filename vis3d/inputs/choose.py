@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import morph
-from vis3d.inputs.ink import FAINT, PEN, not_ink, stroke_width
+from vis3d.inputs.ink import FAINT, PEN, around, not_ink, off_paper, paper_near, stroke_width
 from vis3d.inputs.pick import groupings
 from vis3d.inputs.sides import two_sided
 from vis3d.inputs.stats import median, percentile
@@ -57,13 +57,11 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
     ``edges`` those refused as the edge of a thing (:mod:`vis3d.inputs.sides`)."""
     h, w = g.shape
     out = np.zeros(len(comps), bool)
-    away = cv2.dilate(mask, np.ones((5, 5), np.uint8))     # less the strokes' soft edges
-    away[region == 0] = 255                                 # and off the sheet
+    away = off_paper(mask, region)
     for j, i in enumerate(comps):
         x, y, bw, bh = stats[i, :4]
-        m = max(3, int(0.12 * max(bw, bh)))
-        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
-        ring = g[y0:y1, x0:x1][away[y0:y1, x0:x1] == 0]
+        part = around((x, y, x + bw, y + bh), (h, w))
+        ring = g[part][away[part] == 0]
         if ring.size < 16:
             continue
         mean, sd = cv2.meanStdDev(ring)
@@ -95,7 +93,7 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             # the paper it is written on: the colour right around it (a yellow note in a
             # lavender room is yellow paper; against the frame's mean, dark marker on it
             # would look orange, like skin)
-            local = cv2.mean(colour[y0:y1, x0:x1], mask=np.uint8(away[y0:y1, x0:x1] == 0))[:3]
+            local = paper_near(colour, away, (x, y, x + bw, y + bh))
         if not_ink(own, ink_col, local if local is not None else paper, work_px,
                    pen=pen or bright > 0.0, width=width):
             continue

@@ -139,17 +139,31 @@ def skin_like(colour, paper) -> bool:
     return r >= g >= b and 0.18 <= sat <= 0.75 and top >= 0.25 and (g - b) >= 0.25 * (r - b)
 
 
-def paper_near(colour: np.ndarray, mask: np.ndarray, region: np.ndarray, box):
-    """The mean BGR colour of the paper right around an ink crop's ``box`` (x0, y0, x1, y1;
-    grown by 12% of its size, at least 3 pixels), less the 5x5-grown ink of ``mask`` and what
-    lies off ``region``; None when too little of it is left. A sheet's own colour, where
-    the whole region's mean also takes in what the region holds besides it (a yellow note
-    found together with a grey thing beside it, whose mean makes dark marker look orange)."""
+def around(box, shape) -> tuple[slice, slice]:
+    """Where the paper right around an ink's ``box`` (x0, y0, x1, y1) is looked at: the box
+    grown by 12% of its size (at least 3 pixels) on an image of ``shape``."""
     x0, y0, x1, y1 = box
-    h, w = mask.shape
+    h, w = shape[:2]
     m = max(3, int(0.12 * max(x1 - x0, y1 - y0)))
-    part = np.s_[max(0, y0 - m):min(h, y1 + m), max(0, x0 - m):min(w, x1 + m)]
-    near = cv2.bitwise_and(region[part], cv2.bitwise_not(cv2.dilate(mask[part], _SQ5)))
+    return np.s_[max(0, y0 - m):min(h, y1 + m), max(0, x0 - m):min(w, x1 + m)]
+
+
+def off_paper(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """0/255: what is no paper beside the ink: the ink ``mask`` grown 5x5 (less the strokes'
+    soft edges) and what lies off ``region``."""
+    away = cv2.dilate(mask, _SQ5)
+    away[region == 0] = 255
+    return away
+
+
+def paper_near(colour: np.ndarray, away: np.ndarray, box):
+    """The mean BGR colour of the paper right around an ink's ``box`` (:func:`around`), less
+    ``away`` (:func:`off_paper`); None when too little of it is left. A sheet's own colour,
+    where the whole region's mean also takes in what the region holds besides it (a yellow
+    note found together with a grey thing beside it, whose mean makes dark marker look
+    orange)."""
+    part = around(box, away.shape)
+    near = np.uint8(away[part] == 0)
     if cv2.countNonZero(near) < 16:
         return None
     return cv2.mean(colour[part], mask=near)[:3]

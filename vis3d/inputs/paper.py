@@ -15,7 +15,7 @@ from vis3d.inputs import morph
 from vis3d.inputs.choose import BLOWN, notch_rim, select_digit
 from vis3d.inputs.extend import extended
 from vis3d.inputs.faint import faint_mask
-from vis3d.inputs.ink import not_ink, paper_near, remove_lines
+from vis3d.inputs.ink import not_ink, off_paper, paper_near, remove_lines
 from vis3d.inputs.pick import embedded, readings
 from vis3d.inputs.stats import median, percentile, percentiles
 
@@ -348,7 +348,7 @@ def _ink(keep, mask, dark, t, colour, paper, pen, work_px, region):
     ink_col = None
     if colour is not None:
         ink_col = cv2.mean(colour[y0:y1, x0:x1], mask=keep[y0:y1, x0:x1])[:3]
-        paper = paper_near(colour, mask, region, (x0, y0, x1, y1)) or paper
+        paper = paper_near(colour, off_paper(mask, region), (x0, y0, x1, y1)) or paper
     why = not_ink(keep[y0:y1, x0:x1], ink_col, paper, work_px, pen=pen)
     if why:
         return None, why
