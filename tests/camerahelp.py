@@ -41,6 +41,17 @@ def read_jpeg(path) -> np.ndarray:
     return frame
 
 
+def read_fixture(classifier, path):
+    """(the digit read or None, its probability or the reason) of a fixture frame through
+    the camera pipeline judged by ``classifier``'s model, as scripts/webcam_eval.py reads."""
+    from vis3d.inputs.preprocess import prepare_camera
+    prepared = prepare_camera(read_jpeg(path), score=classifier.score)
+    if not prepared.found:
+        return None, prepared.reason
+    acts = classifier.probe.run(prepared.image)
+    return acts.prediction, float(np.max(acts.probs))
+
+
 def wait_for(cond, timeout=3.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

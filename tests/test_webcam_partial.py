@@ -17,19 +17,13 @@ import cv2
 import numpy as np
 import pytest
 
+from camerahelp import read_fixture
+
 FIXTURES = Path(__file__).parent / "fixtures" / "webcam_partial"
 
 
 def _read(classifier, name: str):
-    """(prediction or None, its probability or the reason) of one fixture frame."""
-    from vis3d.inputs.preprocess import prepare_camera
-    frame = cv2.imread(str(FIXTURES / name))
-    assert frame is not None, name
-    prepared = prepare_camera(frame, score=classifier.score)
-    if not prepared.found:
-        return None, prepared.reason
-    acts = classifier.probe.run(prepared.image)
-    return acts.prediction, float(np.max(acts.probs))
+    return read_fixture(classifier, FIXTURES / name)
 
 
 # (fixture, digit): before, what the pipeline read
