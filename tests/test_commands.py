@@ -132,3 +132,10 @@ def test_weights_for_a_bundled_name_say_how_to_load_trained_weights(tmp_path):
                 "assets/samples/pad_1.png")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "file.py:Name" in res.stderr and "--model W.safetensors" in res.stderr
+
+
+def test_the_cli_module_runs_as_a_program_too():
+    res = subprocess.run([sys.executable, "-m", "vis3d.cli", "--help"], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "usage: vis3d" in res.stdout and "bench" in res.stdout

@@ -220,3 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no flush error at exit
         return 0
+
+
+if __name__ == "__main__":     # `python -m vis3d.cli ...` as well as `python -m vis3d ...`
+    sys.exit(main())
