@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vis3d.inputs.ink import stroke_width
+from vis3d.inputs.ink import largest_piece, stroke_width
 from vis3d.inputs.sides import DIFFER, SAMPLES, places
 
 VERDICT = 2 * SAMPLES   # fewer samples across a piece: no verdict (a stub)
@@ -41,15 +41,14 @@ class Piece:
     """A candidate's largest piece and where its sides are sampled, in the working image's
     pixels: ``own`` (0/1) on the candidate's crop at ``box`` (x0, y0, ...); ``centre``,
     ``side_a``, ``side_b``: (ys, xs) as :func:`vis3d.inputs.sides.places` gives them (across
-    its strokes, past any of the candidate's ink); ``length`` its rotated box's long side."""
+    its strokes, past any of the candidate's ink); ``length`` its rotated box's long side.
+    ``own``: :func:`vis3d.inputs.ink.largest_piece` of ``ink`` when the caller has it."""
 
-    def __init__(self, ink: np.ndarray, box, shape):
+    def __init__(self, ink: np.ndarray, box, shape, own=False):
         strokes = np.uint8(np.asarray(ink) > 0.3)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
-        self.own = None
-        if n < 2:
+        self.own = largest_piece(ink) if own is False else own
+        if self.own is None:
             return
-        self.own = np.uint8(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
         self.length = max(max(cv2.minAreaRect(cv2.findNonZero(self.own))[1]), 1.0)
         width = stroke_width(self.own)
         h, w = shape[:2]
@@ -152,11 +151,12 @@ def a_seam(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> str:
     return ""
 
 
-def not_on_paper(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None) -> str:
+def not_on_paper(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None,
+                 own=False) -> str:
     """Why a candidate (its ink crop at ``box`` (x0, y0, ...) of the working image, ``g``
     gray, ``colour`` BGR or None) is no pen's digit, by what lies beside its largest piece
-    (:func:`two_things`, :func:`a_seam`), or ''."""
-    piece = Piece(ink, box, g.shape)
+    (:func:`two_things`, :func:`a_seam`), or ''. ``own``: that piece if the caller has it."""
+    piece = Piece(ink, box, g.shape, own)
     if piece.own is None:
         return ""
     return two_things(piece, colour) or a_seam(piece, g, colour)

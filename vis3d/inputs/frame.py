@@ -24,7 +24,7 @@ import numpy as np
 
 from vis3d.inputs import convert
 from vis3d.inputs.beside import not_on_paper
-from vis3d.inputs.ink import many_colours, not_written
+from vis3d.inputs.ink import largest_piece, many_colours, not_written
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour)
 from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
@@ -245,9 +245,11 @@ def _reading(res, corners, g, bg, colour):
         strokes = res[0] > 0.3
         return median(darkness(g[y0:y1, x0:x1], bg[y0:y1, x0:x1])[strokes]) \
             if strokes.any() else 1.0
-    why = not_written(res[0], level, g.shape[1] / 640.0) \
-        or many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1]) \
-        or not_on_paper(res[0], res[1], g, colour)
+    why = not_written(res[0], level, g.shape[1] / 640.0)
+    if not why:     # (the largest piece of its strokes: made once for both tests)
+        own = largest_piece(res[0])
+        why = many_colours(res[0], None if colour is None else colour[y0:y1, x0:x1], own) \
+            or not_on_paper(res[0], res[1], g, colour, own)
     if why:
         return None, level, why
     return _image(res, corners), level, ""
@@ -269,7 +271,8 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
         return Prepared(None, "camera", why)
     if stages is not None:
         stages["work"], stages["scale"] = (colour if colour is not None else gray), scale
-    hist = np.bincount(gray[::2, ::2].ravel(), minlength=256).cumsum()
+    hist = cv2.calcHist([gray[::2, ::2]], [0], None, [256], [0, 256]).ravel()
+    hist = hist.astype(np.int64).cumsum()      # (OpenCV's count: half numpy's bincount's time)
     p1 = int(np.searchsorted(hist, 0.01 * hist[-1]))
     p99 = int(np.searchsorted(hist, 0.99 * hist[-1]))
     if p99 < DARKEST:
