@@ -25,6 +25,7 @@ import numpy as np
 from vis3d.inputs import convert
 from vis3d.inputs.beside import not_on_paper
 from vis3d.inputs.ink import largest_piece, many_colours, not_written
+from vis3d.inputs.lying import lying_flat
 from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, fills_frame,
                                 find_sheets, one_colour)
 from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
@@ -252,7 +253,9 @@ def _reading(res, corners, g, bg, colour):
             or not_on_paper(res[0], res[1], g, colour, own)
     if why:
         return None, level, why
-    return _image(res, corners), level, ""
+    image = _image(res, corners)
+    why = lying_flat(image)
+    return (None if why else image), level, why
 
 
 def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
