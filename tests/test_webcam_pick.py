@@ -79,3 +79,12 @@ def test_nothing_held_up_stays_no_digit(classifier):
     # (its ink is refused as the room's things before any reading since the two-sided
     # test, vis3d/inputs/sides.py: both of its pieces are darker than one side only)
     assert reason.startswith("no digit (a blotch") or "room's things" in reason, reason
+
+
+def test_the_digit_beside_a_refused_bar_is_read(classifier):
+    # a window's bar shows through the sheet's region and is its largest ink, refused as
+    # a faint solid bar; the 5 beside it, the next grouping, reads at 0.90 (before: "no
+    # digit", the 5 never read)
+    truth, got, top, reason = _read(classifier, "held_045_5_480.jpg")
+    assert got == truth == 5, (got, top, reason)
+    assert top >= 0.9
