@@ -30,7 +30,7 @@ from vis3d.inputs.paper import (BLOWN, DARKEST, background, darkness, extract, f
                                 find_sheets, one_colour)
 from vis3d.inputs.extent import HELD, SHEET, colour_steps, paper_extent
 from vis3d.inputs.patches import find_patches
-from vis3d.inputs.pick import surest
+from vis3d.inputs.pick import instead, surest
 from vis3d.inputs.preprocess import Prepared, fit_strokes, normalise, unusable
 from vis3d.inputs.stats import median
 
@@ -290,10 +290,12 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
     best = None                          # (score, image, box, corners, mask, other readings)
     seen = 0
     refused = ""                         # why the candidates seen were no pen's digit
+    passed: list = []                    # ... and their other readings (corners, alts)
     for res, corners, alts in _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note):
         image, level, why = _reading(res, corners, g, bg, colour)
         if why:
             refused = refused or why
+            passed.append((corners, alts))
         if image is None:
             continue
         mask = None if stages is None else stages.get("mask")
@@ -324,6 +326,11 @@ def prepare_camera(frame, stages: dict | None = None, score=None) -> Prepared:
                 if image_k is not None:
                     yield image_k, res[1]
         best = surest(best, others(), score)
+    if best is None and score is not None and passed:
+        # all refused (a window's bar taken for the digit on its sheet): their regions' ink
+        # grouped otherwise, the digit beside the bar among it
+        best = instead(passed, lambda res, corners: _reading(res, corners, g, bg, colour)[0],
+                       score, None if stages is None else stages.get("mask"))
     if best is None:
         return Prepared(None, "camera", refused or note["why"], sheet=note["corners"])
     _, image, box, corners, mask, _ = best
