@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs.morph import grown
+from vis3d.inputs.printed import crowded
 
 FLOOR = 0.08          # no faint floor under this darkness (a visible pencil/ballpoint mark)
 ABOVE = 3.0           # ... and at least this many times the top-hat's 90th percentile
@@ -87,6 +88,7 @@ def faint_mask(dark8: np.ndarray, region: np.ndarray, t: float, mask: np.ndarray
         on_lines = np.bincount(labels[ruled[box] > 0], minlength=n)
         big &= on_lines < 0.5 * stats[:, cv2.CC_STAT_AREA]
     big[0] = False
+    big &= ~crowded(labels, big, BUSY)      # print beside the sheet (printed.py): not its paper
     if not big.any() or np.count_nonzero(big) > BUSY:
         return None, t
     seed[box] = np.where(big, 255, 0).astype(np.uint8)[labels]
