@@ -39,3 +39,22 @@ def test_note_whose_edge_fades_into_the_room(classifier, monkeypatch, name, digi
     assert 0.08 < share < 0.35, share       # the note's size, not the room's
     monkeypatch.setattr(patches, "STRICT", patches.EVEN)
     assert not patches.find_patches(colour, size, steps=steps)     # at EVEN: none
+
+
+def test_note_joined_to_a_window_is_read_on_its_own_outline(classifier):
+    """A green note whose corner touches a window's white frame: the bright sheet found is
+    the window and the note together, and the '1' near the note's edge reaches that
+    sheet's edge. The note's own piece of even colour lies inside that sheet but is far
+    smaller than it: it is read on its own outline, grown out to its edge (the piece
+    stops a low-res pixel short of it). Main (140b843): "no ink on the sheet"."""
+    import numpy as np
+    from vis3d.inputs.patches import _tried
+    assert read_fixture(classifier, PATCHES / "note_joined_to_window_1_720.jpg")[0] == 1
+    piece = np.zeros((45, 80), np.uint8)
+    piece[10:30, 10:30] = 255
+    same, larger = np.zeros_like(piece), np.zeros_like(piece)
+    same[9:31, 9:31] = 255                     # the note read as a sheet already
+    larger[0:35, 5:60] = 255                   # the note and a window beside it
+    assert _tried(piece, [same]) and _tried(piece, [larger, same])
+    assert not _tried(piece, [larger])
+    assert _tried(piece, larger)               # one mask of all sheets: mostly inside it
