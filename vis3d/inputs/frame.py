@@ -183,9 +183,10 @@ def _candidates(g, bg, colour, low_bg, low_gray, scale, stages, note: dict):
     if colour is not None and not fills:
         # one of even colour may hold the digit (a sticky note, a sheet no brighter than the
         # room), pen strokes only
-        tried = np.zeros(low_bg.shape, np.uint8)
+        tried = []
         for outline, _ in sheets:
-            cv2.fillPoly(tried, [np.round(outline).astype(np.int32)], 255)
+            tried.append(np.zeros(low_bg.shape, np.uint8))
+            cv2.fillPoly(tried[-1], [np.round(outline).astype(np.int32)], 255)
         for found in find_patches(colour, low_bg.shape[::-1], tried, steps=steps()):
             alts = []
             res_k, _, _, corners_k = _on_sheet(found, g, bg, colour, sxy, scale, stages,
