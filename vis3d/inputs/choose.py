@@ -36,6 +36,8 @@ EDGE = 0.35           # a component darker than only one of its sides (or betwee
                       # sheet, a finger, a book, a poster), no stroke (digits: 0.1 at most, a few 0.3)
 VALLEY = 0.15         # ... one that is a valley nearly all along (under this share) is written
                       # on paper, even on paper so lit it is blown out (an overexposed sheet)
+BLURRED = 0.42        # a stroke wider than a pen at least this dark at its darkest (1 - image /
+LONG_STROKE = 15.0    # paper) and this many widths long, a valley all along: a blurred marker's
 
 
 def _holes(own: np.ndarray, work_px: float) -> int:
@@ -82,11 +84,9 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
         if _holes(own, work_px) > HOLES:
             continue                  # a mesh: what is left of squared paper's lines
         width = stroke_width(own)
-        if width > PEN * work_px and percentile(
-                g[y:y + bh, x:x + bw][own > 0], 10) > (1.0 - FAINT) * median(ring):
+        if width > PEN * work_px and _shade(g, mask, labels, i, stats[i, :5], own, ring, width):
             continue                  # wider than a pen and faint even at its darkest: a shade
-            # of the room (a book, a patch of wall), not ink; a marker's or a fat digit's
-            # strokes are as dark as ink (0.65 and more)
+            # of the room (a book, a patch of wall), not ink
         ink_col = local = None
         if colour is not None:
             ink_col = cv2.mean(colour[y:y + bh, x:x + bw], mask=own)[:3]
@@ -107,6 +107,24 @@ def _plausible(g, mask, labels, stats, comps, colour, paper, work_px, region,
             continue                  # on a blown-out light (a window, a lamp), not paper
         out[j] = True
     return out
+
+
+def _shade(g, mask, labels, i, box, own, ring, width: float) -> bool:
+    """Whether a component wider than a pen is a shade of the room rather than ink: faint
+    even at its darkest (a marker's or a fat digit's strokes are as dark as ink, 0.65 and
+    more), unless it is a blurred marker's stroke: in a dim room the camera's long exposure
+    (the hand moving) and soft focus spread a marker's line, wider and less dark (down to
+    BLURRED), but it stays a long stroke (LONG_STROKE widths) with paper on both sides of it
+    all along (:mod:`sides`: a valley), which a book's side, a patch of wall or a finger's
+    shadow is not."""
+    x, y, bw, bh, area = (int(v) for v in box)
+    paper = max(median(ring), 1.0)
+    darkest = 1.0 - percentile(g[y:y + bh, x:x + bw][own > 0], 10) / paper
+    if darkest >= FAINT:
+        return False
+    if darkest < BLURRED or area < LONG_STROKE * width * width:
+        return True
+    return not two_sided(g, mask, labels, i, (x, y, bw, bh), width) < VALLEY
 
 
 def select_digit(mask: np.ndarray, band: np.ndarray, zone: np.ndarray, region_area: int,
