@@ -68,3 +68,27 @@ def test_a_wide_faint_band_is_a_shade_unless_a_blurred_stroke(profile, beyond, s
     width = stroke_width(own)
     assert width > 7.0 and row[4] > 15 * width * width
     assert _shade(g, mask, labels, i, row, own, ring, width) is shade
+
+
+def test_a_stroke_along_the_ruled_lines_is_no_rule(classifier):
+    """An 8 on ruled paper in a dim room (alt seed 3), its diagonal running along the rules:
+    the rules themselves are too faint to be found, the diagonal alone is, as one straight
+    line, and was taken out, leaving an open loop read as '5' (main 140b843). One straight
+    piece much shorter than the paper is a pen's stroke, no rule (ink._lone)."""
+    got, p = read_fixture(classifier, DIM / "ruled_diagonal_8_1080.jpg")
+    assert got == 8, p
+
+
+def test_remove_lines_keeps_a_lone_stroke_and_takes_the_rules():
+    """ink.remove_lines on a drawn page: one straight stroke a third of the page long is
+    kept (nothing removed); with ruled lines across the page it is the rules that go."""
+    from vis3d.inputs.ink import remove_lines
+    dark = np.zeros((240, 320), np.uint8)
+    dark[20:220, 20:300] = 4                              # the paper (a little texture)
+    cv2.line(dark, (100, 100), (200, 80), 90, 2)          # a pen's straight stroke
+    assert not remove_lines(dark, 72).any()
+    ruled = dark.copy()
+    for y in range(40, 220, 24):
+        cv2.line(ruled, (20, y), (299, y + 6), 40, 1)     # faint rules across the page
+    lines = remove_lines(ruled, 72)
+    assert lines[40:60, 150].any() and lines[160:200, 150].any()

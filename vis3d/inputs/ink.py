@@ -45,13 +45,30 @@ def remove_lines(dark: np.ndarray, length: int, crop=None) -> np.ndarray:
     """The long straight thin lines (uint8) of a uint8 darkness image (ink bright), to be
     subtracted. Only structures under 5 pixels wide count: a thick stroke is never a rule.
     ``crop``: (x0, y0, w, h) when ``dark`` is the part at (x0, y0) of a w x h image that is
-    zero around it (x0, y0 even): the lines are found as on the whole image."""
-    dark = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, _SQ5))
-    angle, strength = line_angle(dark[::2, ::2])
+    zero around it (x0, y0 even): the lines are found as on the whole image. None (zeros)
+    when all that is found is one straight piece much shorter than the paper (:func:`_lone`)."""
+    thin = cv2.subtract(dark, cv2.morphologyEx(dark, cv2.MORPH_OPEN, _SQ5))
+    angle, strength = line_angle(thin[::2, ::2])
     if strength < ANISOTROPY:
         return np.zeros_like(dark)
-    lines = _lines_at(dark, angle, max(9, int(length)), crop)
-    return cv2.dilate(lines, _SQ3)
+    lines = cv2.dilate(_lines_at(thin, angle, max(9, int(length)), crop), _SQ3)
+    return np.zeros_like(dark) if _lone(lines, dark) else lines
+
+
+LONE = 0.5           # one straight piece shorter than this share of the paper's box: a stroke
+
+
+def _lone(lines: np.ndarray, dark: np.ndarray) -> bool:
+    """Whether the lines found are one straight piece much shorter than the paper (the
+    non-zero box of ``dark``): a pen's straight stroke (a 1, a 7's bar, an 8's diagonal), no
+    rule. A ruled or squared page's lines come many and parallel; a margin or a fold, alone,
+    runs across the sheet."""
+    x, y, w, h = cv2.boundingRect(lines)         # (one piece: its box; the pieces counted
+    if w == 0 or cv2.connectedComponents(          # on it alone, 1/8 of the time with stats)
+            lines[y:y + h, x:x + w], connectivity=8, ltype=cv2.CV_16U)[0] != 2:
+        return False
+    _, _, dw, dh = cv2.boundingRect(dark)
+    return float(np.hypot(w, h)) < LONE * max(dw, dh)
 
 
 def _extent(dark: np.ndarray) -> np.ndarray | None:
