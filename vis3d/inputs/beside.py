@@ -10,11 +10,14 @@ colour is not. Numpy and OpenCV only.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 from vis3d.inputs.ink import largest_piece, stroke_width
 from vis3d.inputs.sides import DIFFER, SAMPLES, places
+from vis3d.inputs.stats import median
 
 VERDICT = 2 * SAMPLES   # fewer samples across a piece: no verdict (a stub)
 
@@ -49,7 +52,6 @@ class Piece:
         self.own = largest_piece(ink) if own is False else own
         if self.own is None:
             return
-        self.length = max(max(cv2.minAreaRect(cv2.findNonZero(self.own))[1]), 1.0)
         width = stroke_width(self.own)
         h, w = shape[:2]
         x0, y0, x1, y1 = (int(v) for v in box)
@@ -60,6 +62,10 @@ class Piece:
         grown[at], every[at] = self.own, strokes
         found = places(grown, every, width)
         self.centre, self.side_a, self.side_b = ((ys + cy0, xs + cx0) for ys, xs in found)
+
+    @functools.cached_property
+    def length(self) -> float:      # (asked for only by a straight piece's test: made then)
+        return max(max(cv2.minAreaRect(cv2.findNonZero(self.own))[1]), 1.0)
 
     @property
     def samples(self) -> int:
@@ -73,7 +79,7 @@ def hue_step(piece: Piece, colour: np.ndarray) -> float:
     if piece.samples < VERDICT:
         return float("nan")
     a, b = colour[piece.side_a], colour[piece.side_b]
-    return float(np.median(np.abs(_chroma(a) - _chroma(b)).max(axis=1)))
+    return median(np.abs(_chroma(a) - _chroma(b)).max(axis=1))
 
 
 def two_things(piece: Piece, colour: np.ndarray | None) -> str:
@@ -132,8 +138,8 @@ def open_sides(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> tuple[
         # off the frame first: no end seen, as open as it gets
         far.append(np.where(first_end + RUN - 1 < first_off, first_end + 1,
                             steps).astype(np.float32))
-    return (float(np.median(np.maximum(far[0], far[1]))) / piece.length,
-            float(np.median(np.minimum(far[0], far[1]))) / piece.length)
+    return (median(np.maximum(far[0], far[1])) / piece.length,
+            median(np.minimum(far[0], far[1])) / piece.length)
 
 
 def a_seam(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> str:

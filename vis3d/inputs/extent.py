@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.stats import median
+
 EVEN = 3.0         # Lab units per low-res pixel: below, the colour hardly changes
 MOST = 0.45        # the paper's piece covers at least this share of the frame ...
 ALL = 0.985        # ... and less than this (more: the paper fills it all)
@@ -76,7 +78,7 @@ def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
         return None
     # paper is the brightest thing there (the room strip is not brighter than it: a lit
     # wall with a sheet on it is no paper filling the frame)
-    if np.median(lab[..., 0][filled > 0]) < np.median(lab[..., 0][filled == 0]):
+    if median(lab[..., 0][filled > 0]) < median(lab[..., 0][filled == 0]):
         return None
     h, w = filled.shape
     pts = contour[:, 0, :]
@@ -85,6 +87,6 @@ def paper_extent(steps, most: float = MOST) -> np.ndarray | None:
         return None
     # the step just outside the outline: the paper's cut edge, not a soft shade
     ring = cv2.dilate(filled, np.ones((5, 5), np.uint8)) - filled
-    if float(np.median(grad[ring > 0])) < STEP:
+    if median(grad[ring > 0]) < STEP:
         return None
     return filled

@@ -260,7 +260,7 @@ def extract(g: np.ndarray, bg: np.ndarray, region: np.ndarray, margin: int,
     if float(bg.min()) < DARKEST and _mean(bg, region)[0] < DARKEST:   # (no darker: no mean)
         return None, "too dark", False
     dark = darkness(g, bg)
-    dark[region == 0] = 0.0
+    dark = cv2.bitwise_and(dark, dark, mask=region)     # (0 off the region: the same bits)
     dark8 = (dark * 255.0).astype(np.uint8)
     lines = remove_lines(dark8, 0.3 * min(h, w), (x0, y0, w, h))
     lines_found = cv2.countNonZero(lines) > 0
