@@ -15,6 +15,7 @@ import functools
 import cv2
 import numpy as np
 
+from vis3d.inputs.comb import side_by_side
 from vis3d.inputs.ink import largest_piece, stroke_width
 from vis3d.inputs.sides import DIFFER, SAMPLES, places
 from vis3d.inputs.stats import median
@@ -161,8 +162,10 @@ def not_on_paper(ink: np.ndarray, box, g: np.ndarray, colour: np.ndarray | None,
                  own=False) -> str:
     """Why a candidate (its ink crop at ``box`` (x0, y0, ...) of the working image, ``g``
     gray, ``colour`` BGR or None) is no pen's digit, by what lies beside its largest piece
-    (:func:`two_things`, :func:`a_seam`), or ''. ``own``: that piece if the caller has it."""
+    (:func:`two_things`, :func:`a_seam`, :func:`vis3d.inputs.comb.side_by_side`), or ''.
+    ``own``: that piece if the caller has it."""
     piece = Piece(ink, box, g.shape, own)
     if piece.own is None:
         return ""
-    return two_things(piece, colour) or a_seam(piece, g, colour)
+    return two_things(piece, colour) or a_seam(piece, g, colour) \
+        or side_by_side(ink, box, piece.own, g, colour)
