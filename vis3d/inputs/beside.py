@@ -15,30 +15,22 @@ import functools
 import cv2
 import numpy as np
 
+from vis3d.inputs.axes import straight
 from vis3d.inputs.comb import side_by_side
 from vis3d.inputs.ink import largest_piece, stroke_width
-from vis3d.inputs.sides import DIFFER, SAMPLES, places
+from vis3d.inputs.sides import DIFFER, HUES, SAMPLES, chroma, places
 from vis3d.inputs.stats import median
 
 VERDICT = 2 * SAMPLES   # fewer samples across a piece: no verdict (a stub)
 
-HUES = 0.03     # sides this far apart in chromaticity (the largest of b, g, r shares) are two
-                # things (a pen's digit on a sheet or a note: 0.022 at most, 0.003 typically;
-                # a poster's or a box's outline, a note's edge: 0.04-0.12)
 
 
-STRAIGHT = 0.2  # a piece this narrow across its length (spread) is one straight stroke
 REACH = 0.45    # the paper beside a piece is followed this far (share of its length) at most
 RUN = 3         # ... until it changes for this many pixels on end (a rule, a grid line: fewer)
 NARROW = 0.4    # a straight line with paper under this share of its length on both sides,
 EVEN = 0.85     # ... as wide on each within this ratio, is a seam (fingers' gaps: 0.22-0.37
                 # and 0.9-1; a pen's '1', held, on a note, on ruled or squared paper: one side
                 # 0.37 and more, or the sides 0.75 apart at most)
-
-
-def _chroma(c: np.ndarray) -> np.ndarray:
-    c = c.astype(np.float32) + 8.0      # (dark pixels' noise does not swing their share)
-    return c / c.sum(axis=-1, keepdims=True)
 
 
 class Piece:
@@ -80,7 +72,7 @@ def hue_step(piece: Piece, colour: np.ndarray) -> float:
     if piece.samples < VERDICT:
         return float("nan")
     a, b = colour[piece.side_a], colour[piece.side_b]
-    return median(np.abs(_chroma(a) - _chroma(b)).max(axis=1))
+    return median(np.abs(chroma(a) - chroma(b)).max(axis=1))
 
 
 def two_things(piece: Piece, colour: np.ndarray | None) -> str:
@@ -91,18 +83,6 @@ def two_things(piece: Piece, colour: np.ndarray | None) -> str:
     if colour is not None and hue_step(piece, colour) > HUES:     # (NaN: no verdict)
         return "no digit (the boundary between two things of different colours, not ink)"
     return ""
-
-
-def straight(own: np.ndarray) -> bool:
-    """Whether a piece (0/1) is one straight stroke: its spread across its main direction
-    under STRAIGHT of the spread along it (from its second moments)."""
-    m = cv2.moments(own, binaryImage=True)
-    if m["m00"] < 4:
-        return True
-    a, b, c = m["mu20"], m["mu02"], m["mu11"]
-    root = float(np.hypot(a - b, 2.0 * c))
-    along, across = 0.5 * (a + b + root), 0.5 * (a + b - root)
-    return across < STRAIGHT * STRAIGHT * max(along, 1e-9)
 
 
 def open_sides(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> tuple[float, float]:
@@ -129,7 +109,7 @@ def open_sides(piece: Piece, g: np.ndarray, colour: np.ndarray | None) -> tuple[
         ref = g[sy, sx].astype(np.float32)
         stop = np.abs(g[py, px].astype(np.float32) - ref) > DIFFER * np.maximum(ref, 1.0)
         if colour is not None:
-            stop |= np.abs(_chroma(colour[py, px]) - _chroma(colour[sy, sx])).max(axis=2) > HUES
+            stop |= np.abs(chroma(colour[py, px]) - chroma(colour[sy, sx])).max(axis=2) > HUES
         ends = stop[:stop.shape[0] - RUN + 1].copy()       # a change RUN pixels on end
         for k in range(1, RUN):
             ends &= stop[k:stop.shape[0] - RUN + 1 + k]

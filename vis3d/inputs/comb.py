@@ -20,20 +20,15 @@ import math
 import cv2
 import numpy as np
 
-STRAIGHT = 0.2    # spread across the main direction under this share of that along it
+from vis3d.inputs.axes import axes
+from vis3d.inputs.sides import DIFFER, HUES, chroma  # two things, not one surface
+
 REACH = 0.85      # the strip reaches this share of the piece's length to each side
 MIDDLE = 0.6      # ... and runs along this share of its length, about its centre
 APART = 0.2       # another line counts from this share of the piece's length away
 LIKE = 0.6        # ... as dark as this share of the piece's own valley (fingers' other
                   # seams, spines: 0.73-1.0; beside a pen's '1' on paper: 0.42 at most)
 WIDER = 2.0       # ... and as narrow: at half its depth at most this many times as wide
-DIFFER = 0.12     # its two sides this much apart in brightness (of the brighter) or
-HUES = 0.03       # ... in chromaticity are two things, not one surface (sides.py, beside.py)
-
-
-def _chroma(c: np.ndarray) -> np.ndarray:
-    c = c.astype(np.float32) + 8.0
-    return c / c.sum(axis=-1, keepdims=True)
 
 
 def _strip(own: np.ndarray, others: np.ndarray, box, g, colour):
@@ -41,19 +36,13 @@ def _strip(own: np.ndarray, others: np.ndarray, box, g, colour):
     brightness, colour (or None) and the candidate's other ink, each averaged along the
     middle of the piece; its centre's index, its length and stroke width in pixels. None
     when the piece is not one straight stroke."""
-    m = cv2.moments(own, binaryImage=True)
-    if m["m00"] < 4:
+    line = axes(own)
+    if line is None or not line.straight:
         return None
-    a, b, c = m["mu20"], m["mu02"], m["mu11"]
-    root = math.hypot(a - b, 2.0 * c)
-    along, across = 0.5 * (a + b + root), 0.5 * (a + b - root)
-    if across >= STRAIGHT * STRAIGHT * max(along, 1e-9):
-        return None
-    length = math.sqrt(12.0 * along / m["m00"])        # a bar's length from its spread
-    width = max(m["m00"] / max(length, 1.0), 1.0)       # its mean width
-    theta = 0.5 * math.atan2(2.0 * c, a - b)
-    dx, dy = math.cos(theta), math.sin(theta)           # along the piece
-    mx, my = m["m10"] / m["m00"], m["m01"] / m["m00"]
+    length = line.length
+    width = max(line.area / max(length, 1.0), 1.0)      # its mean width
+    dx, dy = math.cos(line.theta), math.sin(line.theta)  # along the piece
+    mx, my = line.cx, line.cy
     half, rows = int(REACH * length) + 1, max(int(MIDDLE * length), 3)
 
     def profile(image, x0, y0, border):
@@ -84,7 +73,7 @@ def _alike(p, cp, i: int, j: int, ref) -> bool:
         return False
     if cp is None:
         return True
-    ci, cj = _chroma(cp[i]), _chroma(cp[j])
+    ci, cj = chroma(cp[i]), chroma(cp[j])
     if float(np.abs(ci - cj).max()) > HUES:
         return False
     return float(np.abs(ref - ci[None]).max(axis=1).min()) <= HUES
@@ -108,7 +97,7 @@ def side_by_side(ink: np.ndarray, box, own: np.ndarray, g: np.ndarray,
     own_depth = float(depth[bottom])
     if own_depth <= 0:
         return ""
-    ref = None if cp is None else _chroma(cp[[max(half - w - 2, 0), min(half + w + 2, p.size - 1)]])
+    ref = None if cp is None else chroma(cp[[max(half - w - 2, 0), min(half + w + 2, p.size - 1)]])
     near = max(int(APART * length), 2 * k)
     # other ink of the candidate is its own (a '4's other stroke), not another line
     busy = cv2.dilate(np.uint8(op > 0.05)[None, :], np.ones((1, 2 * w + 1), np.uint8))[0] > 0

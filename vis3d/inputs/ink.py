@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from vis3d.inputs import morph
+from vis3d.inputs.sides import chroma
 
 SOLID = 0.24          # strokes wider than this share of the digit's size: a solid shape
 ANISOTROPY = 0.08      # structure tensor: below this share, there are no lines to remove
@@ -277,9 +278,8 @@ def many_colours(ink: np.ndarray, colour: np.ndarray | None, own=False) -> str:
     core = (ink > 0.5) & (own > 0)
     if np.count_nonzero(core) < 8:
         return ""
-    c = colour[core].astype(np.float32) + 8.0
-    chroma = c / c.sum(axis=1, keepdims=True)
+    shares = chroma(colour[core])
     # (the spread by OpenCV: numpy's std along the short axis takes 15x as long)
-    if float(cv2.meanStdDev(chroma.reshape(-1, 1, 3))[1].max()) > INKS:
+    if float(cv2.meanStdDev(shares.reshape(-1, 1, 3))[1].max()) > INKS:
         return "no digit (marks of many colours, not one pen's ink: books, the room)"
     return ""

@@ -10,26 +10,19 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
-STRAIGHT = 0.2   # spread across the main direction under this share of the spread along it
+from vis3d.inputs.axes import axes
+
 FLAT = 20.0      # degrees from the horizontal: a straight stroke lying flatter is no digit
 
 
 def lying_flat(image: np.ndarray) -> str:
     """Why a 28x28 (ink bright, 0..1) is no digit ('' if it may be one): its ink is one
-    straight stroke lying within FLAT degrees of the horizontal."""
-    m = cv2.moments(np.uint8(np.asarray(image) > 0.3), binaryImage=True)
-    if m["m00"] < 4:
+    straight stroke (:mod:`vis3d.inputs.axes`) lying within FLAT degrees of the horizontal."""
+    line = axes(np.uint8(np.asarray(image) > 0.3))
+    if line is None or not line.straight:
         return ""
-    a, b, c = m["mu20"], m["mu02"], m["mu11"]
-    root = math.hypot(a - b, 2.0 * c)
-    along, across = 0.5 * (a + b + root), 0.5 * (a + b - root)
-    if across >= STRAIGHT * STRAIGHT * max(along, 1e-9):
-        return ""
-    # the main direction's angle from the horizontal (0..90 degrees)
-    angle = abs(math.degrees(0.5 * math.atan2(2.0 * c, a - b)))
-    if angle < FLAT:
+    if abs(math.degrees(line.theta)) < FLAT:       # (the main direction: 0..90 degrees off)
         return "no digit (one straight line lying across: the edge of a thing, not a '1')"
     return ""

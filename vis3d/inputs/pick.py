@@ -12,13 +12,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vis3d.inputs.axes import straight
 from vis3d.inputs.doubt import blotchy
 
 ALTERNATIVES = 4    # at most this many other groupings of a region's ink are read
 FIRM = 0.9          # ... and the surest replaces the first reading if the model is this sure
 GAIN = 0.05         # ... and this much surer than of the first (a window's bar joined to a
                     # 9 read as a 7 at 0.88, the 9 alone at 0.96)
-STRAIGHT = 0.2      # ink this narrow across its length (28x28) is one straight stroke
 
 
 def groupings(main, keep, pool, stats, areas, group, middle=None,
@@ -90,16 +90,6 @@ def readings(groups, region, origin, ink) -> list:
     return out
 
 
-def straight(image: np.ndarray) -> bool:
-    """Whether a 28x28's ink is one straight stroke: the spread across its main direction
-    under STRAIGHT of the spread along it."""
-    ys, xs = np.nonzero(image > 0.3)
-    if xs.size < 4:
-        return True
-    across, along = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(np.float64)))
-    return across < STRAIGHT * STRAIGHT * max(along, 1e-9)
-
-
 def surest(best: tuple, others, score) -> tuple:
     """``best`` (top probability, 28x28, box, ...) or the other reading of its region the
     model is surest of, if at least FIRM and GAIN over it. ``others`` yields (28x28, box)
@@ -112,7 +102,7 @@ def surest(best: tuple, others, score) -> tuple:
     for k, (image, box) in enumerate(others):
         if k >= ALTERNATIVES:
             break
-        if straight(image):
+        if straight(np.uint8(image > 0.3)):
             continue
         p = score(image)
         if p is None:         # the model gives no answer now (busy, slow): keep the reading

@@ -17,10 +17,20 @@ import numpy as np
 
 SAMPLES = 6           # fewer centre-line samples with both sides off ink: no verdict
 DIFFER = 0.12         # sides this much apart (of the brighter) are two things, not one paper
+HUES = 0.03           # ... or this far apart in chromaticity (the largest of b, g, r shares)
+                      # (a pen's digit on a sheet or a note: 0.022 at most, 0.003 typically;
+                      # a poster's or a box's outline, a note's edge: 0.04-0.12)
 NEAR = 3.0            # samples lie this many pixels past a stroke's edge at most (a marker's wide
                       # strokes: light falling off across a desk must not part its two sides)
 
 _SQ3 = np.ones((3, 3), np.uint8)
+
+
+def chroma(c: np.ndarray) -> np.ndarray:
+    """The chromaticity (b, g, r shares) of BGR values (last axis), float32; offset so that
+    dark pixels' noise does not swing their shares."""
+    c = c.astype(np.float32) + 8.0
+    return c / c.sum(axis=-1, keepdims=True)
 
 
 def across(g: np.ndarray, own: np.ndarray, ink: np.ndarray, width: float):
