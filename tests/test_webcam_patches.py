@@ -57,4 +57,3 @@ def test_note_joined_to_a_window_is_read_on_its_own_outline(classifier):
     larger[0:35, 5:60] = 255                   # the note and a window beside it
     assert _tried(piece, [same]) and _tried(piece, [larger, same])
     assert not _tried(piece, [larger])
-    assert _tried(piece, larger)               # one mask of all sheets: mostly inside it

@@ -25,13 +25,12 @@ SPREAD = 9.0       # the colour's spread (Lab units) within a sheet
 SAME = 1.5         # a sheet tried already at most this many times a piece's area was that piece
 
 
-def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | None = None,
+def find_patches(colour: np.ndarray, size: tuple[int, int], skip: list | None = None,
                  limit: int = 3, steps=None) -> list:
     """[(outline, corners (4, 2))] in low-res pixels (``size`` = (w, h)) of even-coloured
     quadrilaterals in the BGR working image, largest first; ``skip``: the low-res masks of
-    the sheets tried already (a list; pieces read so are left out, :func:`_tried`), or one
-    mask of them all (pieces mostly inside it are left out); ``steps``: the image's
-    extent.colour_steps at ``size`` when the caller has them already.
+    the sheets tried already (pieces read so are left out, :func:`_tried`); ``steps``: the
+    image's extent.colour_steps at ``size`` when the caller has them already.
     A note's edge against a room of about its colour (orange on beige, pink on a pink wall)
     may fade to a step under EVEN somewhere along it, and the note's piece then runs out
     into the room; but a note is flat colour and the room is not (its texture, its shading
@@ -70,15 +69,12 @@ def find_patches(colour: np.ndarray, size: tuple[int, int], skip: np.ndarray | N
     return out
 
 
-def _tried(piece: np.ndarray, skip) -> bool:
-    """Whether a piece (0/255, low-res) was read already as one of the sheets in ``skip`` (a
-    list of their low-res masks, or one mask of them all): it lies mostly inside one not
-    much larger than it (SAME). A sheet far larger took in more than the note (a window or
-    a poster it touches, the room beside it): its outline is not the note's."""
+def _tried(piece: np.ndarray, skip: list) -> bool:
+    """Whether a piece (0/255, low-res) was read already as one of the sheets in ``skip``
+    (their low-res masks): it lies mostly inside one not much larger than it (SAME). A sheet
+    far larger took in more than the note (a window or a poster it touches, the room beside
+    it): its outline is not the note's."""
     inside = piece > 0
     own = np.count_nonzero(inside)
-    for mask in ([skip] if isinstance(skip, np.ndarray) else skip):
-        if np.count_nonzero(mask[inside]) > 0.5 * own and \
-                (isinstance(skip, np.ndarray) or np.count_nonzero(mask) <= SAME * own):
-            return True
-    return False
+    return any(np.count_nonzero(mask[inside]) > 0.5 * own and np.count_nonzero(mask) <= SAME * own
+               for mask in skip)
