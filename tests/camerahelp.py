@@ -41,6 +41,41 @@ def read_jpeg(path) -> np.ndarray:
     return frame
 
 
+def working(path):
+    """(g, bg, colour, low_bg, low_gray) of a fixture frame at the camera pipeline's working
+    size, as frame.prepare_camera makes them: the smoothed gray, the paper's brightness, the
+    BGR image (or None), and the low-res paper and gray that sheets are found on."""
+    from vis3d.inputs import convert, frame, paper
+    gray, colour, _, _ = convert.reduced(read_jpeg(path), frame.CAMERA_WIDTH)
+    g = frame._smoothed(gray, float(np.percentile(gray, 99)))
+    bg, low_bg, low_gray = paper.background(g)
+    return g, bg, colour, low_bg, low_gray
+
+
+def sheet_region(g, low_bg, low_gray, margin: int = 0) -> np.ndarray:
+    """The first sheet found, as a region at the working size (as frame._on_sheet makes
+    it), less a margin (eroded by ``margin`` x ``margin``); fails if none is found."""
+    from vis3d.inputs import paper
+    sheets = paper.find_sheets(low_bg, low_gray)
+    assert sheets, "a sheet is held up in this frame"
+    h, w = g.shape
+    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
+    region = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(region, [np.round((sheets[0][0] + 0.5) * sxy - 0.5).astype(np.int32)], 255)
+    return cv2.erode(region, np.ones((margin, margin), np.uint8)) if margin else region
+
+
+def sheet_darkness(path, margin: int = 9):
+    """(darkness (float32, 0 off the region), region) of the first sheet found in a fixture
+    frame, less its margin, as paper.extract makes them."""
+    from vis3d.inputs import paper
+    g, bg, _, low_bg, low_gray = working(path)
+    region = sheet_region(g, low_bg, low_gray, margin)
+    dark = paper.darkness(g, bg)
+    dark[region == 0] = 0.0
+    return dark, region
+
+
 def read_fixture(classifier, path):
     """(the digit read or None, its probability or the reason) of a fixture frame through
     the camera pipeline judged by ``classifier``'s model, as scripts/webcam_eval.py reads."""

@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
+from camerahelp import sheet_region, working
 from vis3d.inputs import convert, ink, paper
-from vis3d.inputs.frame import CAMERA_WIDTH, _smoothed
+from vis3d.inputs.frame import CAMERA_WIDTH
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "webcam"
 FRAMES = ("held/001_1_480.jpg", "held/013_3_480.jpg", "dim/007_7_480.jpg",
@@ -24,21 +25,7 @@ FRAMES = ("held/001_1_480.jpg", "held/013_3_480.jpg", "dim/007_7_480.jpg",
 
 
 def _work(name: str):
-    gray, colour, _, _ = convert.reduced(cv2.imread(str(FIXTURES / name)), CAMERA_WIDTH)
-    g = _smoothed(gray, float(np.percentile(gray, 99)))
-    bg, low_bg, low_gray = paper.background(g)
-    return g, bg, colour, low_bg, low_gray
-
-
-def _sheet_region(g, low_bg, low_gray) -> np.ndarray:
-    """The first sheet found, as a region at the working size (as frame._on_sheet makes it)."""
-    sheets = paper.find_sheets(low_bg, low_gray)
-    assert sheets, "a sheet is held up in these frames"
-    h, w = g.shape
-    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
-    region = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(region, [np.round((sheets[0][0] + 0.5) * sxy - 0.5).astype(np.int32)], 255)
-    return region
+    return working(FIXTURES / name)
 
 
 def _dark(g, bg, region) -> np.ndarray:
@@ -50,7 +37,7 @@ def _dark(g, bg, region) -> np.ndarray:
 @pytest.mark.parametrize("name", FRAMES)
 def test_lines_and_otsu_on_the_crop_are_those_of_the_whole_image(name):
     g, bg, _, low_bg, low_gray = _work(name)
-    region = cv2.erode(_sheet_region(g, low_bg, low_gray), np.ones((9, 9), np.uint8))
+    region = sheet_region(g, low_bg, low_gray, 9)
     d8 = _dark(g, bg, region)
     h, w = d8.shape
     x0, y0, x1, y1 = paper._window(region)
@@ -73,7 +60,7 @@ def test_otsu_on_a_crop_alone_would_differ():
     differs = 0
     for name in FRAMES:
         g, bg, _, low_bg, low_gray = _work(name)
-        region = cv2.erode(_sheet_region(g, low_bg, low_gray), np.ones((9, 9), np.uint8))
+        region = sheet_region(g, low_bg, low_gray, 9)
         d8 = _dark(g, bg, region)
         x0, y0, x1, y1 = paper._window(region)
         full = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
@@ -85,7 +72,7 @@ def test_otsu_on_a_crop_alone_would_differ():
 @pytest.mark.parametrize("name", FRAMES)
 def test_extract_on_the_crop_matches_extract_on_the_whole_image(name, monkeypatch):
     g, bg, colour, low_bg, low_gray = _work(name)
-    region = _sheet_region(g, low_bg, low_gray)
+    region = sheet_region(g, low_bg, low_gray)
     got, cropped = {}, {}
     res_c, why_c, cut_c = paper.extract(g, bg, region, 9, colour, cropped, sheet=True)
     h, w = g.shape

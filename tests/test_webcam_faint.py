@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camerahelp import read_fixture
+from camerahelp import read_fixture, sheet_darkness
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webcam_faint"
 
@@ -64,21 +64,8 @@ def test_ruled_page_remains_are_no_digit(classifier, name):
 def test_faint_floor_follows_the_paper():
     """The faint floor of a quiet sheet lies between FLOOR and the usual 0.2, and a stroke
     found only there is added to the usual mask (which it keeps whole)."""
-    from vis3d.inputs import convert, frame, paper
     from vis3d.inputs.faint import FLOOR, faint_mask
-    image = cv2.imread(str(FIXTURES / "alt1_dim_037_7.jpg"))
-    gray, _, _, _ = convert.reduced(image, frame.CAMERA_WIDTH)
-    g = frame._smoothed(gray, float(np.percentile(gray, 99)))
-    bg, low_bg, low_gray = paper.background(g)
-    sheets = paper.find_sheets(low_bg, low_gray)
-    assert sheets
-    h, w = g.shape
-    region = np.zeros((h, w), np.uint8)
-    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
-    cv2.fillPoly(region, [np.round((sheets[0][0] + 0.5) * sxy - 0.5).astype(np.int32)], 255)
-    region = cv2.erode(region, np.ones((9, 9), np.uint8))
-    dark = paper.darkness(g, bg)
-    dark[region == 0] = 0.0
+    dark, region = sheet_darkness(FIXTURES / "alt1_dim_037_7.jpg")
     dark8 = (dark * 255.0).astype(np.uint8)
     usual = np.uint8(dark > 0.2) * 255
     mask, floor = faint_mask(dark8, region, 0.2, usual)

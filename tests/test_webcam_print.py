@@ -14,29 +14,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camerahelp import sheet_darkness
+
 FIXTURES = Path(__file__).parent / "fixtures" / "webcam_print"
 
 
 def _sheet_darkness(name: str):
     """(darkness as uint8, the sheet's region less its margin, ruled lines taken out) of the
     first sheet found in a fixture frame, as paper.extract makes them."""
-    from vis3d.inputs import convert, frame, paper
     from vis3d.inputs.ink import remove_lines
-    image = cv2.imread(str(FIXTURES / name))
-    gray, _, _, _ = convert.reduced(image, frame.CAMERA_WIDTH)
-    g = frame._smoothed(gray, float(np.percentile(gray, 99)))
-    bg, low_bg, low_gray = paper.background(g)
-    sheets = paper.find_sheets(low_bg, low_gray)
-    assert sheets
-    h, w = g.shape
-    region = np.zeros((h, w), np.uint8)
-    sxy = (w / low_bg.shape[1], h / low_bg.shape[0])
-    cv2.fillPoly(region, [np.round((sheets[0][0] + 0.5) * sxy - 0.5).astype(np.int32)], 255)
-    region = cv2.erode(region, np.ones((9, 9), np.uint8))
-    dark = paper.darkness(g, bg)
-    dark[region == 0] = 0.0
+    dark, region = sheet_darkness(FIXTURES / name)
     dark8 = (dark * 255.0).astype(np.uint8)
-    lines = remove_lines(dark8, 0.3 * min(h, w))
+    lines = remove_lines(dark8, 0.3 * min(dark8.shape))
     return cv2.subtract(dark8, lines), region, lines
 
 

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from camerahelp import working
 from vis3d.inputs import frame, ink, morph, paper
 from vis3d.inputs.stats import median
 
@@ -37,10 +38,7 @@ def test_painting_kept_components_is_numpys_indexing(pieces):
 
 @pytest.mark.parametrize("name", FRAMES)
 def test_in_place_darkness_and_a_lazy_reading_level_are_the_plain_ones(name):
-    gray, colour, _, _ = frame.convert.reduced(cv2.imread(str(FIXTURES / name)),
-                                               frame.CAMERA_WIDTH)
-    g = frame._smoothed(gray, float(np.percentile(gray, 99)))
-    bg, _, _ = paper.background(g)
+    g, bg, colour, _, _ = working(FIXTURES / name)
     plain = np.clip(1.0 - g.astype(np.float32) / np.maximum(bg, 1.0), 0.0, 1.0)
     assert np.array_equal(paper.darkness(g, bg), plain)
     h, w = g.shape
@@ -142,7 +140,6 @@ def test_a_candidates_largest_piece_made_once_reads_as_each_made_it():
     colour = np.full((60, 80, 3), 200, np.uint8)
     colour[:, 40:] = (40, 160, 60)
     assert ink.many_colours(crop, colour, own) == ink.many_colours(crop, colour)
-    gray = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
     box, shape = (20, 20, 100, 80), (120, 140)
     given, found = Piece(crop, box, shape, own), Piece(crop, box, shape)
     assert given.samples >= 12 and given.length == found.length
