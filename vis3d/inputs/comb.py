@@ -31,14 +31,15 @@ LIKE = 0.6        # ... as dark as this share of the piece's own valley (fingers
 WIDER = 2.0       # ... and as narrow: at half its depth at most this many times as wide
 
 
-def _strip(own: np.ndarray, others: np.ndarray, box, g, colour):
-    """The profiles across a straight piece (0/1 on the candidate's crop at ``box``):
+def _strip(own: np.ndarray, ink: np.ndarray, box, g, colour):
+    """The profiles across a straight piece (0/1 on the candidate's ``ink`` crop at ``box``):
     brightness, colour (or None) and the candidate's other ink, each averaged along the
     middle of the piece; its centre's index, its length and stroke width in pixels. None
     when the piece is not one straight stroke."""
     line = axes(own)
     if line is None or not line.straight:
         return None
+    others = np.uint8((np.asarray(ink) > 0.3) & (own == 0))
     length = line.length
     width = max(line.area / max(length, 1.0), 1.0)      # its mean width
     dx, dy = math.cos(line.theta), math.sin(line.theta)  # along the piece
@@ -84,8 +85,7 @@ def side_by_side(ink: np.ndarray, box, own: np.ndarray, g: np.ndarray,
     """Why a candidate is no pen's digit ('' if it may be one): its largest piece ``own``
     (0/1 on its ``ink`` crop at ``box`` of the gray working image ``g``; ``colour`` BGR
     or None) is one straight line with another like it beside it (see the module)."""
-    others = np.uint8((np.asarray(ink) > 0.3) & (own == 0))
-    got = _strip(own, others, box, g, colour)
+    got = _strip(own, ink, box, g, colour)
     if got is None:
         return ""
     p, cp, op, half, length, width = got
